@@ -1,0 +1,75 @@
+"""How users drive the toolkit: `nox -s <session> -- <args>`.
+
+Sessions tagged `ci` are what `.ci/run` (and the README's test command) runs.
+Virtual environments are reused between runs (`.nox/`); pass `-R` to skip reinstalling.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+PACKAGES = ("meddata", "medtrain", "medeval")
+# The CPU build of torch; GPU users set MEDTOOLS_TORCH (e.g. "torch" or "torch==2.13.0+cu128").
+TORCH = os.environ.get("MEDTOOLS_TORCH", "torch==2.13.0")
+
+
+def _install_stack(session: nox.Session, *extras: str) -> None:
+    """Install torch first, so the packages' own `torch>=` range is already met by the CPU build."""
+    session.install(TORCH)
+    extra = f"[{','.join(extras)}]" if extras else ""
+    session.install(*(arg for pkg in PACKAGES for arg in ("-e", f"packages/{pkg}{extra}")))
+
+
+@nox.session(tags=["ci"])
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff>=0.8")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(tags=["ci"])
+def typecheck(session: nox.Session) -> None:
+    """mypy on the three packages (heavy ML libraries are treated as untyped)."""
+    session.install("mypy>=1.13", "types-PyYAML", "polars>=1.20", "typer>=0.12", "rich>=13")
+    session.run("mypy", *(f"packages/{pkg}/src" for pkg in PACKAGES))
+
+
+@nox.session(tags=["ci"])
+def tests(session: nox.Session) -> None:
+    """The whole test suite of the three packages, slow end-to-end tests included."""
+    _install_stack(session, "test")
+    session.run("pytest", *(f"packages/{pkg}/tests" for pkg in PACKAGES), *session.posargs)
+
+
+@nox.session(tags=["ci"])
+def tests_meddata_alone(session: nox.Session) -> None:
+    """meddata installed on its own: no torch, transformers or GPU library may be needed."""
+    session.install("-e", "packages/meddata[test]")
+    session.run(
+        "python",
+        "-c",
+        "import importlib.util as u, sys; "
+        "bad = [m for m in ('torch', 'transformers', 'bitsandbytes') if u.find_spec(m)]; "
+        "sys.exit(f'meddata env must not contain {bad}' if bad else 0)",
+    )
+    session.run("pytest", "packages/meddata/tests", *session.posargs)
+
+
+@nox.session
+def build_datasets(session: nox.Session) -> None:
+    """Build the dataset variants from data/raw into data/processed (`-- --help` for options)."""
+    session.install("-e", "packages/meddata")
+    session.run("meddata", "build", *session.posargs)
+
+
+@nox.session
+def stats(session: nox.Session) -> None:
+    """Print the cleaning and variant statistics of the last build."""
+    session.install("-e", "packages/meddata")
+    session.run("meddata", "stats", *session.posargs)
