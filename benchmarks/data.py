@@ -1,0 +1,63 @@
+"""Benchmark: the full dataset build (all 16 variants from raw) vs the upstream approach.
+
+Both run in this process on the same raw files, cold (nothing cached), `repeats` times each;
+the best time of each is compared. Writes artifacts/bench/data.json.
+Run: `nox -s bench` (all benchmarks) or `python benchmarks/data.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import upstream_data
+
+from meddata.build import BuildConfig, build
+from meddata.variants import select
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+TARGET = 20.0
+
+
+def best_of(repeats: int, run: Callable[[Path], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            run(Path(tmp))
+            times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(repeats: int = 3) -> dict[str, object]:
+    ours = best_of(
+        repeats,
+        lambda tmp: build(
+            select(None), BuildConfig(raw_dir=RAW, out_dir=tmp / "processed", clean_dir=tmp / "clean")
+        ),
+    )
+    upstream = best_of(repeats, lambda tmp: upstream_data.build_all(RAW, tmp))
+    result = {
+        "benchmark": "dataset build, all 16 variants from raw (12 upstream + 4 llama3)",
+        "meddata_s": round(ours, 3),
+        "upstream_approach_s": round(upstream, 3),
+        "speedup": round(upstream / ours, 2),
+        "target_speedup": TARGET,
+        "met": upstream / ours >= TARGET,
+        "repeats": repeats,
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+    }
+    out = ROOT / "artifacts" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "data.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

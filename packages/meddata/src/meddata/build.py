@@ -1,0 +1,197 @@
+"""The build: raw sources → clean rows → variants in the Hub dataset layout, written atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from meddata import __version__
+from meddata.atomic import staged_dir, swap_in
+from meddata.card import render_card
+from meddata.clean import CleanConfig, Cleaned, clean
+from meddata.formats import get_format, messages_expr, render_expr
+from meddata.raw import SOURCES, read_source
+from meddata.splits import assign_splits, stable_sample
+from meddata.variants import Variant, VariantSet
+
+INSTRUCTION = "Answer the question truthfully, you are a medical professional."
+"""The system message of every row (the one upstream used)."""
+
+COLUMNS = (
+    "id",
+    "instruction",
+    "input",
+    "output",
+    "messages",
+    "prompt",
+    "source",
+    "source_id",
+    "collection",
+    "focus",
+    "qtype",
+    "url",
+)
+"""Column order of every variant (docs/schemas.md §2)."""
+
+SPLITS = ("train", "test")
+
+Step = Callable[[str], None]
+"""Called with a short description as each stage of the build starts."""
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything a build depends on; the same config gives byte-identical datasets."""
+
+    raw_dir: Path = Path("data/raw")
+    """Folder with the embedded raw sources (see data/raw/README.md)."""
+    out_dir: Path = Path("data/processed")
+    """Where the variant folders are written."""
+    clean_dir: Path = Path("data/clean")
+    """Where the cleaned rows, the quarantine and the cleaning stats are written."""
+    inputs: dict[str, str] = field(default_factory=dict)
+    """Per source, a file/folder or `hub[:id]` used instead of the embedded default."""
+    verify: bool = True
+    """Check the embedded files against data/raw/SHA256SUMS before reading them."""
+    seed: int = 42
+    """Seed of the train/test split and of the short set's sample."""
+    test_fraction: float = 0.1
+    """Share of distinct questions held out in `test`."""
+    instruction: str = INSTRUCTION
+    """System message of every row."""
+    cleaning: CleanConfig = field(default_factory=CleanConfig)
+    """Bounds for usable rows."""
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """What was written for one variant."""
+
+    variant: Variant
+    path: Path
+    rows: dict[str, int]
+
+
+def read_and_clean(config: BuildConfig, step: Step) -> Cleaned:
+    """Read every source (duplicates are judged across all of them) and clean them together."""
+    reads = []
+    for name in SOURCES:
+        step(f"reading {name}")
+        reads.append(
+            read_source(name, config.raw_dir, config.inputs.get(name), verify=config.verify)
+        )
+    step("cleaning")
+    raw = pl.concat([r.rows for r in reads])
+    rejected = pl.concat([r.quarantine for r in reads])
+    return clean(raw, config.cleaning, rejected)
+
+
+def prepare_rows(cleaned: Cleaned, config: BuildConfig) -> pl.DataFrame:
+    """Clean rows with a unique, stable id, the instruction and the train/test split.
+
+    Some MedQuAD documents reuse another's question ids (42 CancerGov pairs), so a repeated id
+    gets an occurrence suffix (`#1`, `#2`, ...) in source order.
+    """
+    base = pl.concat_str(["source", "collection", "source_id"], separator=":", ignore_nulls=True)
+    occurrence = pl.int_range(pl.len()).over(base)
+    rows = cleaned.rows.with_columns(
+        id=pl.when(occurrence == 0)
+        .then(base)
+        .otherwise(pl.concat_str([base, pl.lit("#"), occurrence.cast(pl.String)])),
+        instruction=pl.lit(config.instruction),
+    )
+    return assign_splits(rows, config.seed, config.test_fraction)
+
+
+def render_all(rows: pl.DataFrame, families: set[str]) -> pl.DataFrame:
+    """`messages` and one `prompt_<family>` column, each rendered once over all rows."""
+    prompts = {f"prompt_{f}": render_expr(get_format(f)) for f in sorted(families)}
+    return rows.with_columns(messages=messages_expr(), **prompts)
+
+
+def set_rows(variant_set: VariantSet, rendered: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """The rows of one set of variants (the same in every family)."""
+    parts = []
+    for group in variant_set.groups:
+        part = rendered.filter(pl.col("source").is_in(group))
+        if variant_set.rows_per_group is not None:
+            part = stable_sample(part, variant_set.rows_per_group, seed)
+        parts.append(part)
+    return pl.concat(parts)
+
+
+def write_variant(
+    variant: Variant, rows: pl.DataFrame, cleaned: Cleaned, config: BuildConfig, folder: Path
+) -> dict[str, int]:
+    """One variant folder in the Hub dataset layout; returns rows per split.
+
+    `rows` are the set's rows from `set_rows`, with a prompt column per family.
+    """
+    rows = rows.with_columns(prompt=pl.col(f"prompt_{variant.family}"))
+    splits = {s: rows.filter(pl.col("split") == s).select(COLUMNS) for s in SPLITS}
+    (folder / "data").mkdir(parents=True)
+    for name, frame in splits.items():
+        frame.write_parquet(
+            folder / "data" / f"{name}-00000-of-00001.parquet",
+            compression="zstd",
+            compression_level=1,
+            statistics=False,
+        )
+    (folder / "README.md").write_text(
+        render_card(variant, splits, cleaned.stats, config.seed, config.test_fraction)
+    )
+    counts = {name: frame.height for name, frame in splits.items()}
+    info = {
+        "variant": variant.name,
+        "family": variant.family,
+        "set": variant.set.key,
+        "sources": list(variant.sources),
+        "rows": counts,
+        "seed": config.seed,
+        "test_fraction": config.test_fraction,
+        "instruction": config.instruction,
+        "meddata_version": __version__,
+        "sha256": {
+            p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((folder / "data").iterdir())
+        },
+    }
+    (folder / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    return counts
+
+
+def write_clean(cleaned: Cleaned, rows: pl.DataFrame, config: BuildConfig) -> None:
+    with staged_dir(config.clean_dir.parent) as staging:
+        rows.write_parquet(staging / "rows.parquet")
+        cleaned.quarantine.write_parquet(staging / "quarantine.parquet")
+        stats = {"sources": cleaned.stats_json(), "cleaning": asdict(config.cleaning)}
+        (staging / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+        swap_in(staging, config.clean_dir)
+
+
+def build(
+    variants: list[Variant], config: BuildConfig, step: Step = lambda _: None
+) -> list[VariantResult]:
+    """Build `variants`; nothing in `out_dir` changes until every variant is complete."""
+    cleaned = read_and_clean(config, step)
+    rows = prepare_rows(cleaned, config)
+    step("writing clean rows and quarantine")
+    write_clean(cleaned, rows, config)
+    step("rendering chat formats")
+    rendered = render_all(rows, {v.family for v in variants})
+    by_set = {v.set.key: set_rows(v.set, rendered, config.seed) for v in variants}
+    results = []
+    with staged_dir(config.out_dir) as staging:
+        for variant in variants:
+            step(f"writing {variant.name}")
+            folder = staging / variant.name
+            counts = write_variant(variant, by_set[variant.set.key], cleaned, config, folder)
+            results.append(VariantResult(variant, config.out_dir / variant.name, counts))
+        for result in results:
+            swap_in(staging / result.variant.name, result.path)
+    return results

@@ -1,0 +1,133 @@
+"""The dataset card (README.md) of a variant: Hub YAML metadata plus what a reader must know."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import yaml
+
+from meddata.clean import SourceStats
+from meddata.formats import get_format
+from meddata.raw.sources import SOURCES
+from meddata.variants import Variant
+
+DISCLAIMER = (
+    "**Not for medical use.** This dataset is for research on language models. Its answers come "
+    "from public web sources, may be outdated or wrong, and are no substitute for professional "
+    "medical advice, diagnosis or treatment. Models trained on it must not be used to make "
+    "clinical decisions."
+)
+
+SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"))
+
+
+def size_category(n: int) -> str:
+    """The Hub's size bucket for `n` rows."""
+    return next((label for bound, label in SIZE_CATEGORIES if n < bound), "100K<n<1M")
+
+
+def metadata(variant: Variant, n_rows: int) -> dict[str, Any]:
+    """The card's YAML header: what the Hub indexes and what `load_dataset` reads (`configs`)."""
+    licenses = sorted({SOURCES[s].license for s in variant.sources})
+    return {
+        "license": licenses[0] if len(licenses) == 1 else licenses,
+        "language": ["en"],
+        "task_categories": ["question-answering", "text-generation"],
+        "tags": ["medical", "instruction-tuning", variant.family],
+        "size_categories": [size_category(n_rows)],
+        "pretty_name": variant.name,
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [
+                    {"split": "train", "path": "data/train-*"},
+                    {"split": "test", "path": "data/test-*"},
+                ],
+            }
+        ],
+    }
+
+
+def _stats_table(variant: Variant, stats: dict[str, SourceStats]) -> str:
+    lines = [
+        "| source | rows in | dropped | rows out (all variants) |",
+        "| --- | ---: | --- | ---: |",
+    ]
+    for name in variant.sources:
+        s = stats[name]
+        dropped = ", ".join(f"{reason} {n:,}" for reason, n in s.dropped.items()) or "none"
+        lines.append(f"| `{name}` | {s.rows_in:,} | {dropped} | {s.rows_out:,} |")
+    return "\n".join(lines)
+
+
+def render_card(
+    variant: Variant,
+    splits: dict[str, pl.DataFrame],
+    stats: dict[str, SourceStats],
+    seed: int,
+    test_fraction: float,
+) -> str:
+    """The whole README.md of a variant folder."""
+    n_rows = sum(f.height for f in splits.values())
+    fmt = get_format(variant.family)
+    example = splits["train"].row(0, named=True)
+    sources = "\n".join(
+        f"- `{name}` ({SOURCES[name].license}): {SOURCES[name].citation}"
+        for name in variant.sources
+    )
+    sampled = (
+        f" A seeded sample (seed {seed}) of {variant.set.rows_per_group:,} rows per corpus."
+        if variant.set.rows_per_group
+        else ""
+    )
+    header = yaml.safe_dump(metadata(variant, n_rows), sort_keys=False, allow_unicode=True)
+    return f"""---
+{header}---
+
+# {variant.name}
+
+{variant.set.description}, as single-turn instructions for **{fmt.model}** (`{variant.family}`
+chat format).{sampled} Built by `meddata` from the public sources below; every row was cleaned
+(Unicode NFC, whitespace), deduplicated, and rendered with the model's own chat template.
+
+{DISCLAIMER}
+
+## Splits
+
+| split | rows |
+| --- | ---: |
+| train | {splits["train"].height:,} |
+| test | {splits["test"].height:,} |
+
+About {test_fraction:.0%} of distinct questions are held out in `test`, chosen by a seeded hash of
+the normalized question (seed {seed}): a question is never in both splits, and is in the same split
+in every variant.
+
+## Columns
+
+`id`, `instruction` (system message), `input` (question), `output` (answer), `messages`
+(system/user/assistant), `prompt` (the conversation rendered for `{variant.family}`), `source`,
+`source_id`, `collection`, `focus`, `qtype`, `url` (MedQuAD metadata; null for WikiDoc).
+
+## Prompt format
+
+`prompt` equals `tokenizer.apply_chat_template(messages, tokenize=False)` with the official
+template of {fmt.model}; where that template has no system role, the system message is put before
+the first user message, separated by a blank line, as the model makers do. One example:
+
+```text
+{example["prompt"]}
+```
+
+## Sources
+
+{sources}
+
+## Cleaning
+
+Rows dropped while cleaning, per source (counted once over all variants; every dropped row is kept
+with its reason in the build's quarantine file):
+
+{_stats_table(variant, stats)}
+"""

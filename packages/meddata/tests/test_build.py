@@ -1,0 +1,128 @@
+"""The build on the embedded real data: layout, loadability, sizes, splits, atomicity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from meddata import build as build_module
+from meddata.build import COLUMNS, BuildConfig, build
+from meddata.formats import render
+from meddata.variants import VARIANTS, select
+
+
+def read_split(folder: Path, split: str) -> pl.DataFrame:
+    return pl.read_parquet(folder / "data" / f"{split}-00000-of-00001.parquet")
+
+
+def test_every_variant_has_the_hub_layout(real_build: Path) -> None:
+    for name in VARIANTS:
+        folder = real_build / "processed" / name
+        assert (folder / "README.md").read_text().startswith("---\n")
+        for split in ("train", "test"):
+            assert tuple(read_split(folder, split).columns) == COLUMNS
+        info = json.loads((folder / "build_info.json").read_text())
+        assert info["rows"]["train"] == read_split(folder, "train").height
+
+
+def test_load_dataset_reads_a_variant(real_build: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    folder = real_build / "processed" / "medical_mistral_instruct_dataset_short"
+    loaded = datasets.load_dataset(str(folder))
+    assert set(loaded) == {"train", "test"}
+    assert loaded["train"].num_rows + loaded["test"].num_rows == 2000
+    assert loaded["train"][0]["messages"][0]["role"] == "system"
+
+
+def test_short_set_has_1000_rows_per_corpus(real_build: Path) -> None:
+    folder = real_build / "processed" / "medical_gemma_instruct_dataset_short"
+    rows = pl.concat([read_split(folder, s) for s in ("train", "test")])
+    corpus = (
+        pl.when(pl.col("source") == "medquad").then(pl.lit("medquad")).otherwise(pl.lit("wikidoc"))
+    )
+    assert rows.group_by(corpus.alias("corpus")).len().sort("corpus")["len"].to_list() == [
+        1000,
+        1000,
+    ]
+
+
+def test_variants_of_one_set_hold_the_same_rows_in_every_family(real_build: Path) -> None:
+    ids = {
+        family: read_split(
+            real_build / "processed" / f"medical_{family}_instruct_dataset_short", "train"
+        )["id"]
+        for family in ("mistral", "llama", "gemma", "llama3")
+    }
+    assert all(s.equals(ids["mistral"]) for s in ids.values())
+
+
+def test_prompt_is_the_rendered_messages(real_build: Path) -> None:
+    for name in ("medical_llama_instruct_dataset_short", "gemma_medquad_instruct_dataset"):
+        variant = VARIANTS[name]
+        rows = read_split(real_build / "processed" / name, "test").head(50)
+        for messages, prompt in zip(
+            rows["messages"].to_list(), rows["prompt"].to_list(), strict=True
+        ):
+            assert render(variant.family, messages) == prompt
+
+
+def test_no_question_in_both_splits_and_ids_unique(real_build: Path) -> None:
+    folder = real_build / "processed" / "medical_mistral_instruct_dataset"
+    train, test = read_split(folder, "train"), read_split(folder, "test")
+    assert not set(train["input"].str.to_lowercase()) & set(test["input"].str.to_lowercase())
+    both = pl.concat([train, test])
+    assert both["id"].n_unique() == both.height
+    assert 0.08 < test.height / both.height < 0.12
+
+
+def test_accounting_matches_the_files(real_build: Path) -> None:
+    stats = json.loads((real_build / "clean" / "stats.json").read_text())["sources"]
+    quarantine = pl.read_parquet(real_build / "clean" / "quarantine.parquet")
+    rows = pl.read_parquet(real_build / "clean" / "rows.parquet")
+    assert stats["medquad"]["rows_in"] == 47_457
+    assert stats["medquad"]["dropped"]["missing_answer"] > 31_000
+    for source, s in stats.items():
+        assert s["rows_in"] == sum(s["dropped"].values()) + s["rows_out"]
+        assert quarantine.filter(pl.col("source") == source).height == sum(s["dropped"].values())
+        assert rows.filter(pl.col("source") == source).height == s["rows_out"]
+    combined = real_build / "processed" / "medical_llama_instruct_dataset"
+    built = sum(read_split(combined, s).height for s in ("train", "test"))
+    assert built == sum(s["rows_out"] for s in stats.values())
+
+
+def test_rebuild_is_byte_identical(real_build: Path, tmp_path: Path, raw_dir: Path) -> None:
+    config = BuildConfig(raw_dir=raw_dir, out_dir=tmp_path / "p", clean_dir=tmp_path / "c")
+    build(select(["llama_medical_meadow_wikidoc_instruct_dataset"]), config)
+    name = "llama_medical_meadow_wikidoc_instruct_dataset"
+    for split in ("train", "test"):
+        path = Path("data") / f"{split}-00000-of-00001.parquet"
+        assert (tmp_path / "p" / name / path).read_bytes() == (
+            real_build / "processed" / name / path
+        ).read_bytes()
+
+
+def test_interrupted_build_keeps_the_previous_output(
+    tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = BuildConfig(raw_dir=raw_dir, out_dir=tmp_path / "p", clean_dir=tmp_path / "c")
+    names = ["gemma_medquad_instruct_dataset", "llama_medquad_instruct_dataset"]
+    build(select(names), config)
+    before = {p: p.read_bytes() for p in (tmp_path / "p").rglob("*") if p.is_file()}
+
+    real_write = build_module.write_variant
+    calls = []
+
+    def write_then_die(*args: object, **kwargs: object) -> dict[str, int]:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_write(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "write_variant", write_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        build(select(names), BuildConfig(**{**config.__dict__, "seed": 7}))
+    after = {p: p.read_bytes() for p in (tmp_path / "p").rglob("*") if p.is_file()}
+    assert after == before
