@@ -73,3 +73,32 @@ def stats(session: nox.Session) -> None:
     """Print the cleaning and variant statistics of the last build."""
     session.install("-e", "packages/meddata")
     session.run("meddata", "stats", *session.posargs)
+
+
+@nox.session
+def publish_datasets(session: nox.Session) -> None:
+    """Publish the built variants to the Hub (`-- --namespace NS [--variants V] [--dry-run]`)."""
+    session.install("-e", "packages/meddata[hub]")
+    session.run("meddata", "publish", *session.posargs)
+
+
+@nox.session
+def publish_adapter(session: nox.Session) -> None:
+    """Publish a run's adapter and model card to the Hub (`-- RUN --repo NS/NAME [--private]`)."""
+    _install_stack(session)
+    session.run("medtrain", "publish", *session.posargs)
+
+
+BENCHMARKS = ("data", "train", "generate")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Speed benchmarks against their baselines; writes artifacts/bench/<name>.json and
+    results.json (`-- data` runs one)."""
+    _install_stack(session)
+    session.install("pandas>=2", "pyarrow>=15")
+    chosen = session.posargs or BENCHMARKS
+    for name in chosen:
+        session.run("python", f"benchmarks/{name}.py")
+    session.run("python", "benchmarks/collect.py", *chosen)

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from meddata import build as build_module
-from meddata.build import COLUMNS, BuildConfig, build
+from meddata.build import COLUMNS, BuildConfig, build, stage_count
 from meddata.formats import render
 from meddata.variants import VARIANTS, select
 
@@ -95,8 +95,10 @@ def test_accounting_matches_the_files(real_build: Path) -> None:
 
 def test_rebuild_is_byte_identical(real_build: Path, tmp_path: Path, raw_dir: Path) -> None:
     config = BuildConfig(raw_dir=raw_dir, out_dir=tmp_path / "p", clean_dir=tmp_path / "c")
-    build(select(["llama_medical_meadow_wikidoc_instruct_dataset"]), config)
     name = "llama_medical_meadow_wikidoc_instruct_dataset"
+    stages: list[str] = []
+    build(select([name]), config, stages.append)
+    assert len(stages) == stage_count(select([name]))
     for split in ("train", "test"):
         path = Path("data") / f"{split}-00000-of-00001.parquet"
         assert (tmp_path / "p" / name / path).read_bytes() == (

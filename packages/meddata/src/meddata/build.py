@@ -44,6 +44,11 @@ Step = Callable[[str], None]
 """Called with a short description as each stage of the build starts."""
 
 
+def stage_count(variants: list[Variant]) -> int:
+    """How many times `build` calls its `step` callback, for a progress bar's total."""
+    return len(SOURCES) + 3 + len(variants)
+
+
 @dataclass(frozen=True)
 class BuildConfig:
     """Everything a build depends on; the same config gives byte-identical datasets."""

@@ -10,12 +10,20 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from meddata.build import BuildConfig, build
+from meddata.build import BuildConfig, build, stage_count
 from meddata.clean import CleanConfig
 from meddata.errors import InputError
+from meddata.publish import publish
 from meddata.raw import SOURCES
 from meddata.variants import VARIANTS, select
 
@@ -102,10 +110,21 @@ def build_command(
         cleaning=CleanConfig(min_answer_chars, max_question_chars, max_answer_chars),
     )
     start = time.perf_counter()
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description:<60}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("starting", total=None)
-        results = build(chosen, config, lambda s: progress.update(task, description=s))
+        task = progress.add_task("starting", total=stage_count(chosen))
+
+        def step(description: str) -> None:
+            done = progress.tasks[0].description != "starting"
+            progress.update(task, description=description, advance=1 if done else 0)
+
+        results = build(chosen, config, step)
     elapsed = time.perf_counter() - start
     table = Table(title=f"built {len(results)} variants into {out}/ in {elapsed:.1f} s")
     for column in ("variant", "family", "train", "test"):
@@ -175,6 +194,9 @@ def sources_command() -> None:
     for s in SOURCES.values():
         table.add_row(s.name, s.path, s.license, s.hub_id or "-")
     Console().print(table)
+
+
+app.command("publish")(publish)
 
 
 def main() -> None:
