@@ -42,9 +42,13 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(tags=["ci"])
 def tests(session: nox.Session) -> None:
-    """The whole test suite of the three packages, slow end-to-end tests included."""
+    """The whole test suite of the three packages, slow end-to-end tests included.
+
+    One pytest run per package: each package's tests are a separate tree with its own conftest.
+    """
     _install_stack(session, "test")
-    session.run("pytest", *(f"packages/{pkg}/tests" for pkg in PACKAGES), *session.posargs)
+    for pkg in PACKAGES:
+        session.run("pytest", f"packages/{pkg}/tests", *session.posargs)
 
 
 @nox.session(tags=["ci"])
@@ -102,3 +106,11 @@ def bench(session: nox.Session) -> None:
     for name in chosen:
         session.run("python", f"benchmarks/{name}.py")
     session.run("python", "benchmarks/collect.py", *chosen)
+
+
+@nox.session
+def evaluate(session: nox.Session) -> None:
+    """Evaluate a run: loss plots, samples, metrics, benchmarks, report
+    (`-- RUN [--limit-samples N] [--limit-bench N] [--compare RUN]`; `-- --help` for all)."""
+    _install_stack(session)
+    session.run("medeval", "evaluate", *session.posargs)

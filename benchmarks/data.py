@@ -38,7 +38,8 @@ def main(repeats: int = 3) -> dict[str, object]:
     ours = best_of(
         repeats,
         lambda tmp: build(
-            select(None), BuildConfig(raw_dir=RAW, out_dir=tmp / "processed", clean_dir=tmp / "clean")
+            select(None),
+            BuildConfig(raw_dir=RAW, out_dir=tmp / "processed", clean_dir=tmp / "clean"),
         ),
     )
     upstream = best_of(repeats, lambda tmp: upstream_data.build_all(RAW, tmp))

@@ -60,7 +60,9 @@ def read_wikidoc(raw: Path) -> pd.DataFrame:
     folder = raw / "medical_meadow_wikidoc"
     textbook = pd.read_csv(folder / "medical_meadow_wikidoc_sample.csv")
     patient = pd.read_json(folder / "medical_meadow_wikidoc_patient_information.json")
-    return pd.concat([textbook[["input", "output"]], patient[["input", "output"]]], ignore_index=True)
+    return pd.concat(
+        [textbook[["input", "output"]], patient[["input", "output"]]], ignore_index=True
+    )
 
 
 def prepare(frame: pd.DataFrame, family: str) -> pd.DataFrame:
@@ -96,7 +98,9 @@ def family_pass(family: str, raw: Path, out: Path) -> None:
     short = pd.concat(
         [wikidoc.sample(n=1000, random_state=42), medquad.sample(n=1000, random_state=42)]
     )
-    write(pd.concat([wikidoc, medquad], ignore_index=True), out / f"medical_{family}_instruct_dataset")
+    write(
+        pd.concat([wikidoc, medquad], ignore_index=True), out / f"medical_{family}_instruct_dataset"
+    )
     write(short, out / f"medical_{family}_instruct_dataset_short")
     write(medquad, out / f"{family}_medquad_instruct_dataset")
     write(wikidoc, out / f"{family}_medical_meadow_wikidoc_instruct_dataset")

@@ -257,3 +257,35 @@ def test_stand_in_serves_range_reads_of_lfs_files(publisher: Publisher, hub: Hub
         remote.seek(5000)
         assert remote.read(100) == data[5000:5100]
     assert any(r.status == 206 for r in hub.requests)
+
+
+def test_stand_in_refuses_a_commit_on_a_stale_parent(publisher: Publisher, hub: HubStandIn) -> None:
+    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    publisher.publish("ns/race", "dataset", {"a.txt": b"1"})
+    repo = hub.store.get("dataset", "ns/race")
+    assert repo is not None
+    stale = repo.commits[0].oid
+    api = HfApi(endpoint=hub.url, token=TOKEN)
+    with pytest.raises(HfHubHTTPError) as err:
+        api.create_commit(
+            "ns/race",
+            [CommitOperationAdd("b.txt", b"2")],
+            commit_message="late",
+            repo_type="dataset",
+            parent_commit=stale,
+        )
+    assert err.value.response.status_code == 412
+    assert len(repo.commits) == 2
+
+
+def test_private_repos_are_created_private(publisher: Publisher, hub: HubStandIn) -> None:
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    publisher.publish("ns/secret", "dataset", {"a.txt": b"1"}, private=True)
+    repo = hub.store.get("dataset", "ns/secret")
+    assert repo is not None and repo.private
+    with pytest.raises(RepositoryNotFoundError):
+        HfApi(endpoint=hub.url, token=False).repo_info("ns/secret", repo_type="dataset")

@@ -21,11 +21,7 @@ from testsupport.hubstandin import HubStandIn
 TOKEN = "standin-token"
 NS = "medqa"
 REPO = Path(__file__).resolve().parents[3]
-CLI = [
-    sys.executable,
-    "-c",
-    "import typer; from meddata.publish import publish; app = typer.Typer(); app.command('publish')(publish); app.command('noop')(lambda: None); app()",
-]
+CLI = [sys.executable, "-c", "from meddata.cli import main; main()"]
 
 READ_BACK = """
 import json, sys

@@ -1,0 +1,1 @@
+"""Test support code shared by the packages' test suites (never shipped in a package)."""
