@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import tarfile
 from pathlib import Path
 
@@ -261,3 +262,21 @@ def test_real_archive_and_its_unpacked_folders_are_identical(
 
     expected = real_medquad.rows.filter(pl.col("collection").is_in(list(folders.values())))
     assert_frame_equal(read_medquad(tmp_path).rows, expected)
+
+
+def test_archive_the_fast_reader_declines_is_read_by_tarfile(
+    medquad_mini: Path, mini_documents: dict[str, bytes], tmp_path: Path
+) -> None:
+    """A GNU long-name member sends the whole archive through `tarfile`, with the same rows."""
+    deep = "d" * 120
+    archive = tmp_path / "MedQuAD.tar.gz"
+    with tarfile.open(archive, "w:gz", format=tarfile.GNU_FORMAT) as tar:
+        for member, data in {**mini_documents, f"{deep}/x.txt": b"not xml"}.items():
+            info = tarfile.TarInfo(f"./{member}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+    read = read_medquad(archive)
+
+    assert read.files == 4
+    assert_frame_equal(read.rows, read_medquad(medquad_mini).rows)

@@ -44,10 +44,11 @@ def tar_files(data: bytes) -> list[tuple[str, bytes]] | None:
             name = f"{prefix}/{name}"
         offset += BLOCK
         if kind in FILE_TYPES:
-            if offset + -(-size // BLOCK) * BLOCK > end:
+            padded = -(-size // BLOCK) * BLOCK
+            if offset + padded > end:
                 return None
             files.append((name, bytes(view[offset : offset + size])))
-            offset += -(-size // BLOCK) * BLOCK
+            offset += padded
     return files if offset and offset == end else None
 
 
