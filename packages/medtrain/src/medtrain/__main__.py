@@ -1,0 +1,5 @@
+"""`python -m medtrain` = the `medtrain` command."""
+
+from medtrain.cli import main
+
+main()

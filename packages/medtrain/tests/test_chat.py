@@ -1,0 +1,82 @@
+"""Rendering `messages` with the model's template gives the official format, split at the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import REFERENCE, REPO, SYSTEM, TEMPLATES, reference_render
+from medtrain.chat import OFFICIAL_TEMPLATES, render, split_rendered
+from medtrain.errors import UserError
+
+MESSAGES = [
+    {"role": "system", "content": SYSTEM},
+    {"role": "user", "content": "What causes  gout?"},
+    {"role": "assistant", "content": "Uric acid crystals in the joints.\nSee a doctor."},
+]
+
+
+def test_shipped_templates_are_the_official_ones() -> None:
+    for family in OFFICIAL_TEMPLATES:
+        shipped = (resources.files("medtrain") / "templates" / f"{family}.jinja").read_bytes()
+        assert shipped == (TEMPLATES / f"{REFERENCE[family]}.jinja").read_bytes()
+
+
+@pytest.mark.parametrize("family", list(REFERENCE))
+def test_rendering_equals_the_official_template(
+    family: str, family_tokenizer: Callable[[str], Any]
+) -> None:
+    prompt, completion = render(family_tokenizer(family), MESSAGES)
+    assert prompt + completion == reference_render(family, MESSAGES)
+    assert completion.strip().startswith("Uric acid")
+    assert "Uric" not in prompt
+
+
+@pytest.mark.parametrize("family", list(REFERENCE))
+def test_rendering_equals_the_variants_prompt_column(
+    family: str, family_tokenizer: Callable[[str], Any]
+) -> None:
+    import datasets
+
+    folder = REPO / "data" / "processed" / f"medical_{family}_instruct_dataset_short"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} not built (meddata build)")
+    rows = datasets.load_dataset(str(folder), split="test").select(range(50))
+    tok = family_tokenizer(family)
+    for row in rows:
+        prompt, completion = render(tok, row["messages"])
+        assert prompt + completion == row["prompt"], row["id"]
+        assert split_rendered(tok, row["messages"], row["prompt"]) == (prompt, completion)
+
+
+def test_prompt_column_that_does_not_match_is_refused(
+    family_tokenizer: Callable[[str], Any],
+) -> None:
+    with pytest.raises(UserError, match="does not start with"):
+        split_rendered(family_tokenizer("mistral"), MESSAGES, "[INST] other [/INST] x</s>")
+
+
+def test_chatml_template_of_the_tokenizer(
+    tmp_path: Path, family_tokenizer: Callable[[str], Any]
+) -> None:
+    tok = family_tokenizer("mistral")
+    chatml = tmp_path / "chatml.jinja"
+    chatml.write_text(
+        "{% for m in messages %}"
+        "{{ '<|im_start|>' + m['role'] + '\n' + m['content'] + '<|im_end|>\n' }}"
+        "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    )
+    from medtrain.chat import set_template
+
+    original = tok.chat_template
+    try:
+        set_template(tok, str(chatml))
+        prompt, completion = render(tok, MESSAGES)
+    finally:
+        tok.chat_template = original
+    assert prompt.endswith("<|im_start|>assistant\n")
+    assert completion == MESSAGES[2]["content"] + "<|im_end|>\n"

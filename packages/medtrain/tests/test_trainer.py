@@ -1,0 +1,97 @@
+"""Training on a tiny random Mistral: run-folder outputs, determinism, resume after SIGKILL."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import STEPS
+from medtrain.recipes import load_recipe
+from medtrain.trainer import train
+
+
+def losses(run: Path) -> list[tuple[int, float]]:
+    with (run / "loss.csv").open() as f:
+        return [(int(r["step"]), float(r["loss"])) for r in csv.DictReader(f)]
+
+
+def test_run_folder_has_every_output(finished_run: Path, recipe_file: Path) -> None:
+    run = finished_run
+    assert run.name.startswith("tiny-")
+    assert (run / "adapter" / "adapter_model.safetensors").is_file()
+    assert (run / "adapter" / "tokenizer_config.json").is_file()
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["model"]["base"] == yaml.safe_load(recipe_file.read_text())["model"]["base"]
+    assert config["data"]["test_split"] == "test" and config["data"]["dataset"]
+    stats = json.loads((run / "trainer_stats.json").read_text())
+    assert stats["global_step"] == STEPS
+    for key in (
+        "runtime_s",
+        "train_samples_per_second",
+        "tokens_seen",
+        "train_loss",
+        "peak_memory_mb",
+    ):
+        assert stats[key] > 0, key
+    with (run / "loss.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == list(range(1, STEPS + 1))
+    assert list(rows[0]) == ["step", "loss", "lr", "grad_norm", "tokens"]
+    assert int(rows[-1]["tokens"]) == stats["tokens_seen"] > int(rows[0]["tokens"])
+    env = json.loads((run / "environment.json").read_text())
+    assert env["torch"] and env["transformers"] and env["device"] == "cpu"
+    card = (run / "README.md").read_text()
+    assert "base_model:" in card and "train_loss" in card
+    assert not (run / "checkpoints").exists()
+
+
+def test_same_seed_same_loss_curve(finished_run: Path, recipe_file: Path) -> None:
+    again = train(load_recipe(str(recipe_file)))
+    assert losses(again) == losses(finished_run)
+
+
+def test_resume_after_sigkill_reaches_the_same_step(
+    finished_run: Path, recipe_file: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "medtrain", "train", str(recipe_file), "--run-dir", str(run)]
+    proc = subprocess.Popen(
+        [*cmd, "--set", "training.keep_checkpoints=true"], stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 240
+    while not (run / "checkpoints" / "checkpoint-2" / "trainer_state.json").is_file():
+        assert proc.poll() is None and time.monotonic() < deadline, (
+            "training ended before a checkpoint"
+        )
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (run / "trainer_stats.json").exists()
+    subprocess.run([*cmd, "--resume"], check=True, stderr=subprocess.DEVNULL)
+    stats = json.loads((run / "trainer_stats.json").read_text())
+    assert stats["global_step"] == STEPS
+    assert stats["resumed_from"].startswith("checkpoint-")
+    assert [s for s, _ in losses(run)] == list(range(1, STEPS + 1))
+    resumed, uninterrupted = ([loss for _, loss in losses(r)] for r in (run, finished_run))
+    assert resumed == pytest.approx(uninterrupted, rel=1e-4)
+
+
+def test_7b_recipe_without_cuda_stops_at_once_naming_the_cpu_recipe() -> None:
+    got = subprocess.run(
+        [sys.executable, "-m", "medtrain", "train", "mistral"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert got.returncode == 2
+    assert "needs a CUDA GPU" in got.stderr and "medtrain train smollm2-cpu" in got.stderr
+    assert "Traceback" not in got.stderr
