@@ -147,7 +147,8 @@ def clean(
         "detail",
     )
     rejected = pl.DataFrame(schema=QUARANTINE_SCHEMA) if rejected is None else rejected
-    quarantine = pl.concat([rejected.cast(QUARANTINE_SCHEMA), dropped.cast(QUARANTINE_SCHEMA)])
+    schema = pl.Schema(QUARANTINE_SCHEMA)
+    quarantine = pl.concat([rejected.cast(schema), dropped.cast(schema)])
     return Cleaned(rows=rows, quarantine=quarantine, stats=account(raw, rejected, quarantine, rows))
 
 
