@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -36,15 +38,29 @@ def test_rendering_equals_the_official_template(
     assert "Uric" not in prompt
 
 
+@pytest.fixture(scope="module")
+def built_short_variants(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The four short variants, built from the embedded raw data by meddata's own CLI."""
+    out = tmp_path_factory.mktemp("variants")
+    names = [f"medical_{family}_instruct_dataset_short" for family in REFERENCE]
+    command = [
+        str(Path(sys.executable).parent / "meddata"),
+        "build",
+        "--raw",
+        str(REPO / "data" / "raw"),
+    ]
+    command += ["--out", str(out / "processed"), "--clean-dir", str(out / "clean")]
+    subprocess.run([*command, *(arg for n in names for arg in ("--variants", n))], check=True)
+    return out / "processed"
+
+
 @pytest.mark.parametrize("family", list(REFERENCE))
 def test_rendering_equals_the_variants_prompt_column(
-    family: str, family_tokenizer: Callable[[str], Any]
+    family: str, family_tokenizer: Callable[[str], Any], built_short_variants: Path
 ) -> None:
     import datasets
 
-    folder = REPO / "data" / "processed" / f"medical_{family}_instruct_dataset_short"
-    if not folder.is_dir():
-        pytest.skip(f"{folder} not built (meddata build)")
+    folder = built_short_variants / f"medical_{family}_instruct_dataset_short"
     rows = datasets.load_dataset(str(folder), split="test").select(range(50))
     tok = family_tokenizer(family)
     for row in rows:
