@@ -69,7 +69,7 @@ def worker(config: str, steps: int, dataset: str) -> dict[str, Any]:
     from transformers import Trainer, TrainerCallback
 
     from medtrain.backends import hf
-    from medtrain.data import IGNORE, Collator, prepare
+    from medtrain.data import Collator, prepare
     from medtrain.recipes import load_recipe
     from medtrain.trainer import _seeded_trainer_class, training_arguments
 
@@ -84,20 +84,6 @@ def worker(config: str, steps: int, dataset: str) -> dict[str, Any]:
     # one epoch over the same rows (steps x batch of them, seeded) in every configuration
     rows = prepare(tok, recipe.data, "train", max_len, steps * batch, recipe.training.seed).dataset
 
-    def pad_to_max(batch: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        pad = [max_len - len(r["input_ids"]) for r in batch]
-        return {
-            "input_ids": torch.tensor(
-                [r["input_ids"] + [tok.pad_token_id] * n for r, n in zip(batch, pad, strict=True)]
-            ),
-            "attention_mask": torch.tensor(
-                [[1] * len(r["input_ids"]) + [0] * n for r, n in zip(batch, pad, strict=True)]
-            ),
-            "labels": torch.tensor(
-                [r["labels"] + [IGNORE] * n for r, n in zip(batch, pad, strict=True)]
-            ),
-        }
-
     marks: list[tuple[float, int]] = []
 
     class Clock(TrainerCallback):
@@ -107,8 +93,8 @@ def worker(config: str, steps: int, dataset: str) -> dict[str, Any]:
     run = Path(f"/tmp/medtrain-bench-{os.getpid()}")
     args = training_arguments(recipe, run, distributed=False)
     trainer_cls = Trainer if config == "baseline" else _seeded_trainer_class()
-    collator = (
-        pad_to_max if config == "baseline" else Collator(tok.pad_token_id, recipe.data.packing)
+    collator = Collator(
+        tok.pad_token_id, recipe.data.packing, max_len if config == "baseline" else None
     )
     trainer = trainer_cls(
         model=loaded.model, args=args, train_dataset=rows, data_collator=collator,
