@@ -152,6 +152,7 @@ def main() -> None:
         results["medtrain"]["effective_tokens_per_s"]
         / results["baseline"]["effective_tokens_per_s"]
     )
+    fraction = results["medtrain"]["fraction_of_matmul_peak"]
     summary = {
         "model": "SmolLM2-135M-Instruct (smollm2-cpu recipe, fp32 LoRA)",
         "dataset": args.dataset,
@@ -161,8 +162,10 @@ def main() -> None:
         "speedup_vs_baseline": round(speedup, 2),
         "target_speedup": 2.0,
         "target_fraction_of_peak": 0.5,
+        "fraction_of_matmul_peak": fraction,
         "meets_speedup_target": speedup >= 2.0,
-        "meets_peak_target": results["medtrain"]["fraction_of_matmul_peak"] >= 0.5,
+        "meets_peak_target": fraction >= 0.5,
+        "met": speedup >= 2.0 and fraction >= 0.5,
         "configs": results,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
