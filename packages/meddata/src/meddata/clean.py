@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
-from meddata.schema import QUARANTINE_SCHEMA
+from meddata.schema import QUARANTINE_SCHEMA, empty_quarantine
 
 REASONS = (
     "missing_question",
@@ -146,7 +146,7 @@ def clean(
         "reason",
         "detail",
     )
-    rejected = pl.DataFrame(schema=QUARANTINE_SCHEMA) if rejected is None else rejected
+    rejected = empty_quarantine() if rejected is None else rejected
     schema = pl.Schema(QUARANTINE_SCHEMA)
     quarantine = pl.concat([rejected.cast(schema), dropped.cast(schema)])
     return Cleaned(rows=rows, quarantine=quarantine, stats=account(raw, rejected, quarantine, rows))

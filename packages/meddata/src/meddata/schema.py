@@ -26,13 +26,6 @@ QUARANTINE_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
 }
 """Every dropped row, with why: nothing leaves the pipeline unaccounted for."""
 
-MESSAGE = pl.Struct({"role": pl.String, "content": pl.String})
-"""One chat message, as stored in the `messages` column."""
-
-
-def empty_raw() -> pl.DataFrame:
-    return pl.DataFrame(schema=RAW_SCHEMA)
-
 
 def empty_quarantine() -> pl.DataFrame:
     return pl.DataFrame(schema=QUARANTINE_SCHEMA)

@@ -10,9 +10,6 @@ from meddata.formats import FORMATS
 WIKIDOC = ("medical_meadow_wikidoc", "medical_meadow_wikidoc_patient_information")
 MEDQUAD = ("medquad",)
 
-UPSTREAM_FAMILIES = ("mistral", "llama", "gemma")
-"""The families upstream published; `llama3` is built as an extra."""
-
 
 @dataclass(frozen=True)
 class VariantSet:
