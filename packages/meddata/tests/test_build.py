@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from meddata.variants import VARIANTS, select
 
 
 def read_split(folder: Path, split: str) -> pl.DataFrame:
-    return pl.read_parquet(folder / "data" / f"{split}-00000-of-00001.parquet")
+    return pl.concat(pl.read_parquet(p) for p in sorted((folder / "data").glob(f"{split}-*")))
 
 
 def test_every_variant_has_the_hub_layout(real_build: Path) -> None:
@@ -57,6 +58,34 @@ def test_variants_of_one_set_hold_the_same_rows_in_every_family(real_build: Path
         for family in ("mistral", "llama", "gemma", "llama3")
     }
     assert all(s.equals(ids["mistral"]) for s in ids.values())
+
+
+def test_combined_set_is_the_single_corpus_shards(real_build: Path) -> None:
+    processed = real_build / "processed"
+    for split in ("train", "test"):
+        shards = sorted((processed / "medical_llama_instruct_dataset" / "data").glob(f"{split}-*"))
+        assert [p.name for p in shards] == [
+            f"{split}-00000-of-00002.parquet",
+            f"{split}-00001-of-00002.parquet",
+        ]
+        corpora = [
+            processed / name / "data" / f"{split}-00000-of-00001.parquet"
+            for name in (
+                "llama_medical_meadow_wikidoc_instruct_dataset",
+                "llama_medquad_instruct_dataset",
+            )
+        ]
+        assert [p.read_bytes() for p in shards] == [p.read_bytes() for p in corpora]
+
+
+def test_build_info_lists_each_shard_hash(real_build: Path) -> None:
+    folder = real_build / "processed" / "medical_gemma_instruct_dataset_short"
+    info = json.loads((folder / "build_info.json").read_text())
+    assert info["sha256"] == {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((folder / "data").iterdir())
+    }
+    assert len(info["sha256"]) == 4
 
 
 def test_prompt_is_the_rendered_messages(real_build: Path) -> None:

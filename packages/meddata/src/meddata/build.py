@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,7 +19,7 @@ from meddata.clean import CleanConfig, Cleaned, clean
 from meddata.formats import get_format, messages_expr, render_expr
 from meddata.raw import SOURCES, read_source
 from meddata.splits import assign_splits, stable_sample
-from meddata.variants import Variant, VariantSet
+from meddata.variants import Variant
 
 INSTRUCTION = "Answer the question truthfully, you are a medical professional."
 """The system message of every row (the one upstream used)."""
@@ -119,34 +121,78 @@ def render_all(rows: pl.DataFrame, families: set[str]) -> pl.DataFrame:
     return rows.with_columns(messages=messages_expr(), **prompts)
 
 
-def set_rows(variant_set: VariantSet, rendered: pl.DataFrame, seed: int) -> pl.DataFrame:
-    """The rows of one set of variants (the same in every family)."""
-    parts = []
-    for group in variant_set.groups:
-        part = rendered.filter(pl.col("source").is_in(group))
-        if variant_set.rows_per_group is not None:
-            part = stable_sample(part, variant_set.rows_per_group, seed)
-        parts.append(part)
-    return pl.concat(parts)
+Group = tuple[tuple[str, ...], int | None]
+"""A corpus's rows in a set: its sources and, for a sampled set, the rows to take."""
+
+
+def group_rows(rendered: pl.DataFrame, group: Group, seed: int) -> pl.DataFrame:
+    """The rows of one corpus in a set (the same in every family)."""
+    sources, rows_per_group = group
+    part = rendered.filter(pl.col("source").is_in(sources))
+    return part if rows_per_group is None else stable_sample(part, rows_per_group, seed)
+
+
+def groups_of(variant: Variant) -> list[Group]:
+    return [(sources, variant.set.rows_per_group) for sources in variant.set.groups]
+
+
+@dataclass
+class Shards:
+    """Writes each distinct parquet shard once.
+
+    A variant's split is one shard per corpus, in the set's order, so the combined set holds
+    exactly the files of the two single-corpus sets: those are hard-linked, not encoded again.
+    """
+
+    written: dict[tuple[str, Group, str], tuple[Path, str]] = field(default_factory=dict)
+    """Per (family, group, split): the first file written and its sha256."""
+
+    def write(self, key: tuple[str, Group, str], frame: pl.DataFrame, path: Path) -> str:
+        """Write (or link) `frame` to `path`; returns the file's sha256."""
+        if key in self.written:
+            first, digest = self.written[key]
+            _link_or_copy(first, path)
+            return digest
+        frame.write_parquet(path, compression="zstd", compression_level=1, statistics=False)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        self.written[key] = (path, digest)
+        return digest
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def write_variant(
-    variant: Variant, rows: pl.DataFrame, cleaned: Cleaned, config: BuildConfig, folder: Path
+    variant: Variant,
+    groups: dict[Group, pl.DataFrame],
+    cleaned: Cleaned,
+    config: BuildConfig,
+    folder: Path,
+    shards: Shards,
 ) -> dict[str, int]:
     """One variant folder in the Hub dataset layout; returns rows per split.
 
-    `rows` are the set's rows from `set_rows`, with a prompt column per family.
+    `groups` holds each corpus's rows (from `group_rows`) with a prompt column per family.
     """
-    rows = rows.with_columns(prompt=pl.col(f"prompt_{variant.family}"))
-    splits = {s: rows.filter(pl.col("split") == s).select(COLUMNS) for s in SPLITS}
+    prompt = pl.col(f"prompt_{variant.family}").alias("prompt")
+    own = groups_of(variant)
     (folder / "data").mkdir(parents=True)
-    for name, frame in splits.items():
-        frame.write_parquet(
-            folder / "data" / f"{name}-00000-of-00001.parquet",
-            compression="zstd",
-            compression_level=1,
-            statistics=False,
-        )
+    splits: dict[str, pl.DataFrame] = {}
+    digests: dict[str, str] = {}
+    for split in SPLITS:
+        frames = []
+        for index, group in enumerate(own):
+            frame = groups[group].filter(pl.col("split") == split).with_columns(prompt)
+            name = f"data/{split}-{index:05d}-of-{len(own):05d}.parquet"
+            digests[name] = shards.write(
+                (variant.family, group, split), frame.select(COLUMNS), folder / name
+            )
+            frames.append(frame.select(COLUMNS))
+        splits[split] = pl.concat(frames)
     (folder / "README.md").write_text(
         render_card(variant, splits, cleaned.stats, config.seed, config.test_fraction)
     )
@@ -161,10 +207,7 @@ def write_variant(
         "test_fraction": config.test_fraction,
         "instruction": config.instruction,
         "meddata_version": __version__,
-        "sha256": {
-            p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((folder / "data").iterdir())
-        },
+        "sha256": dict(sorted(digests.items())),
     }
     (folder / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
     return counts
@@ -189,13 +232,14 @@ def build(
     write_clean(cleaned, rows, config)
     step("rendering chat formats")
     rendered = render_all(rows, {v.family for v in variants})
-    by_set = {v.set.key: set_rows(v.set, rendered, config.seed) for v in variants}
+    groups = {g: group_rows(rendered, g, config.seed) for v in variants for g in groups_of(v)}
+    shards = Shards()
     results = []
     with staged_dir(config.out_dir) as staging:
         for variant in variants:
             step(f"writing {variant.name}")
             folder = staging / variant.name
-            counts = write_variant(variant, by_set[variant.set.key], cleaned, config, folder)
+            counts = write_variant(variant, groups, cleaned, config, folder, shards)
             results.append(VariantResult(variant, config.out_dir / variant.name, counts))
         for result in results:
             swap_in(staging / result.variant.name, result.path)
