@@ -48,8 +48,8 @@ def timed_build() -> tuple[float, dict[str, float]]:
     stages: dict[str, float] = {}
     for (stage, begin), (_, stop) in zip(marks, [*marks[1:], ("end", end)], strict=True):
         name = "writing variants" if stage.removeprefix("writing ") in VARIANTS else stage
-        stages[name] = round(stages.get(name, 0.0) + stop - begin, 3)
-    return end - start, stages
+        stages[name] = stages.get(name, 0.0) + stop - begin
+    return end - start, {name: round(seconds, 3) for name, seconds in stages.items()}
 
 
 def main(repeats: int = 3) -> dict[str, object]:

@@ -187,11 +187,9 @@ def write_variant(
         frames = []
         for index, group in enumerate(own):
             frame = groups[group].filter(pl.col("split") == split).with_columns(prompt)
-            name = f"data/{split}-{index:05d}-of-{len(own):05d}.parquet"
-            digests[name] = shards.write(
-                (variant.family, group, split), frame.select(COLUMNS), folder / name
-            )
             frames.append(frame.select(COLUMNS))
+            name = f"data/{split}-{index:05d}-of-{len(own):05d}.parquet"
+            digests[name] = shards.write((variant.family, group, split), frames[-1], folder / name)
         splits[split] = pl.concat(frames)
     (folder / "README.md").write_text(
         render_card(variant, splits, cleaned.stats, config.seed, config.test_fraction)
