@@ -58,13 +58,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(tags=["ci"])
 def tests(session: nox.Session) -> None:
-    """The whole test suite of the three packages, slow end-to-end tests included.
-
-    One pytest run per package: each package's tests are a separate tree with its own conftest.
-    """
+    """The whole test suite of the three packages in one pytest run, slow end-to-end tests
+    included; a skipped test fails it unless testsupport/skips.py lists it."""
     _install_stack(session, "test")
-    for pkg in PACKAGES:
-        session.run("pytest", f"packages/{pkg}/tests", *session.posargs)
+    suites = ["testsupport/tests", *(f"packages/{pkg}/tests" for pkg in PACKAGES)]
+    session.run("pytest", *suites, *session.posargs)
 
 
 @nox.session(tags=["ci"])

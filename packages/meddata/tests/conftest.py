@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from testsupport.paths import REPO
 
 
 @pytest.fixture(scope="session")

@@ -2,61 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jinja2.exceptions import TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from meddata.formats import FORMATS, PY_WHITESPACE, get_format, messages_expr, render, render_expr
-
-REPO = Path(__file__).resolve().parents[3]
-TEMPLATES = REPO / "data" / "templates"
-
-# family -> (official template file stem, whether the template accepts a system message)
-OFFICIAL = {
-    "mistral": ("mistralai_Mistral-7B-Instruct-v0.2", True),
-    "llama": ("meta-llama_Llama-2-7b-chat-hf", True),
-    "llama3": ("meta-llama_Meta-Llama-3-8B-Instruct", True),
-    "gemma": ("google_gemma-1.1-7b-it", False),
-}
-
-
-def _raise(message: str) -> None:
-    raise TemplateError(message)
-
-
-def official_render(stem: str, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
-    """Render like transformers' apply_chat_template: sandboxed, trim/lstrip blocks."""
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    env.globals["raise_exception"] = _raise
-    template = env.from_string((TEMPLATES / f"{stem}.jinja").read_text())
-    tokens = json.loads((TEMPLATES / f"{stem}.special_tokens.json").read_text())
-    return template.render(
-        messages=messages,
-        bos_token=tokens["bos_token"],
-        eos_token=tokens["eos_token"],
-        add_generation_prompt=add_generation_prompt,
-    )
-
-
-def fold_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The model makers' convention where a template has no system role."""
-    if messages[0]["role"] != "system":
-        return messages
-    system, user, *rest = messages
-    return [{"role": "user", "content": system["content"] + "\n\n" + user["content"]}, *rest]
+from testsupport.templates import NO_SYSTEM_ROLE, REFERENCE, fold_system, official_render
 
 
 def reference(family: str, messages: list[dict[str, str]]) -> str:
-    stem, has_system = OFFICIAL[family]
-    if not has_system:
+    if family in NO_SYSTEM_ROLE:
         messages = fold_system(messages)
+    stem = REFERENCE[family]
     return official_render(stem, messages, add_generation_prompt=messages[-1]["role"] == "user")
 
 
@@ -83,13 +43,13 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("family", sorted(OFFICIAL))
+@pytest.mark.parametrize("family", sorted(REFERENCE))
 @pytest.mark.parametrize("messages", CASES)
 def test_render_matches_official_template(family: str, messages: list[dict[str, str]]) -> None:
     assert render(family, messages) == reference(family, messages)
 
 
-@pytest.mark.parametrize("family", sorted(OFFICIAL))
+@pytest.mark.parametrize("family", sorted(REFERENCE))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(system=st.none() | text, user=text, answer=st.none() | text)
 def test_render_matches_official_template_for_any_text(

@@ -17,10 +17,11 @@ import pytest
 from meddata.build import BuildConfig, build
 from meddata.variants import VARIANTS, select
 from testsupport.hubstandin import HubStandIn
+from testsupport.paths import REPO
 
 TOKEN = "standin-token"
 NS = "medqa"
-REPO = Path(__file__).resolve().parents[3]
+
 CLI = [sys.executable, "-c", "from meddata.cli import main; main()"]
 
 READ_BACK = """

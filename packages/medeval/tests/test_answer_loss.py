@@ -3,10 +3,13 @@ import math
 import pytest
 import torch
 
-from conftest import QA, SYSTEM, byte_tokenizer, tiny_model
 from medeval.answer_loss import answer_loss
 from medeval.chat import render_answer
 from medeval.testset import Example
+from testsupport.templates import SYSTEM
+from testsupport.tiny import tiny_chat_llama
+from testsupport.tokenizers import chatml_byte_tokenizer
+from testsupport.variants import QA
 
 
 def example(i: int) -> Example:
@@ -20,15 +23,15 @@ def example(i: int) -> Example:
 
 
 def test_answer_is_the_templated_assistant_turn() -> None:
-    prompt, answer = render_answer(byte_tokenizer(), example(0).messages)
+    prompt, answer = render_answer(chatml_byte_tokenizer(), example(0).messages)
     assert prompt.endswith("<|im_start|>assistant\n")
     assert answer == QA[0][1] + "<|im_end|>"
 
 
 def test_matches_labels_masked_loss() -> None:
     """The HF loss with prompt labels set to -100 is the same answer-only mean NLL."""
-    tokenizer = byte_tokenizer()
-    model = tiny_model(len(tokenizer))
+    tokenizer = chatml_byte_tokenizer()
+    model = tiny_chat_llama(len(tokenizer))
     ex = example(1)
     prompt, answer = render_answer(tokenizer, ex.messages)
     p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
@@ -43,8 +46,8 @@ def test_matches_labels_masked_loss() -> None:
 
 
 def test_token_weighted_over_examples() -> None:
-    tokenizer = byte_tokenizer()
-    model = tiny_model(len(tokenizer))
+    tokenizer = chatml_byte_tokenizer()
+    model = tiny_chat_llama(len(tokenizer))
     one = [answer_loss(model, tokenizer, [example(i)], "loss") for i in (0, 2)]
     both = answer_loss(model, tokenizer, [example(0), example(2)], "loss", batch_size=2)
     weighted = sum(r["answer_loss"] * r["answer_tokens"] for r in one) / sum(

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import byte_tokenizer, tiny_model
 from medeval.benchmarks import (
     Question,
     accuracy,
@@ -17,8 +16,9 @@ from medeval.benchmarks import (
 )
 from medeval.errors import EvalInputError
 from medeval.loglik import Score
-
-EVAL_DATA = Path(__file__).resolve().parents[3] / "data" / "eval"
+from testsupport.paths import EVAL_DATA
+from testsupport.tiny import tiny_chat_llama
+from testsupport.tokenizers import chatml_byte_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_accuracy_sum_and_byte_normalized() -> None:
 
 
 def test_encode_question_splits_like_the_harness() -> None:
-    tokenizer = byte_tokenizer()
+    tokenizer = chatml_byte_tokenizer()
     q = Question("1", "Answer:", [" yes", " no"], gold=0)
     pairs = encode_question(tokenizer, q)
     assert [tokenizer.decode(cont) for _, cont in pairs] == [" yes", " no"]
@@ -91,8 +91,10 @@ def test_encode_question_splits_like_the_harness() -> None:
 
 
 def test_run_task_on_tiny_model(pubmedqa: list[Question]) -> None:
-    tokenizer = byte_tokenizer()
+    tokenizer = chatml_byte_tokenizer()
     questions = stratified_subset(pubmedqa, 3)
-    result = run_task(tiny_model(len(tokenizer)), tokenizer, questions, "pubmedqa", batch_size=4)
+    result = run_task(
+        tiny_chat_llama(len(tokenizer)), tokenizer, questions, "pubmedqa", batch_size=4
+    )
     assert result["n"] == 3
     assert 0.0 <= result["acc"] <= 1.0

@@ -1,5 +1,6 @@
-from conftest import SYSTEM, byte_tokenizer
 from medeval.chat import render_answer, render_prompt
+from testsupport.templates import SYSTEM
+from testsupport.tokenizers import chatml_byte_tokenizer
 
 # Gemma-like: no system role, turns closed by <end_of_turn>.
 GEMMA_LIKE = (
@@ -17,7 +18,7 @@ MESSAGES = [
 
 
 def test_uses_the_tokenizer_template() -> None:
-    prompt = render_prompt(byte_tokenizer(), MESSAGES[:2])
+    prompt = render_prompt(chatml_byte_tokenizer(), MESSAGES[:2])
     assert prompt == (
         f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\nWhat is asthma?<|im_end|>\n"
         "<|im_start|>assistant\n"
@@ -25,7 +26,7 @@ def test_uses_the_tokenizer_template() -> None:
 
 
 def test_system_is_folded_where_the_template_has_no_system_role() -> None:
-    tokenizer = byte_tokenizer()
+    tokenizer = chatml_byte_tokenizer()
     tokenizer.chat_template = GEMMA_LIKE
     prompt, answer = render_answer(tokenizer, MESSAGES)
     assert (

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import write_run
 from medeval.cli import app
+from testsupport.paths import EVAL_DATA
+from testsupport.runs import write_run
 
-EVAL_DATA = Path(__file__).resolve().parents[3] / "data" / "eval"
 runner = CliRunner()
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_variant
+from testsupport.paths import REPO
+from testsupport.variants import QA, qa_pair_rows, write_variant
 
-REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 
 
@@ -17,7 +17,7 @@ BIN = Path(sys.executable).parent
 @pytest.mark.skipif(not (BIN / "medtrain").exists(), reason="medtrain is not installed")
 def test_train_then_evaluate_smollm2(tmp_path: Path) -> None:
     variant, run = tmp_path / "variant", tmp_path / "run"
-    write_variant(variant)
+    write_variant(variant, qa_pair_rows(QA[:2]), qa_pair_rows(QA))
     train = [str(BIN / "medtrain"), "train", "smollm2-cpu", "--dataset", str(variant)]
     train += [
         "--run-dir",

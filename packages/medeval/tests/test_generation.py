@@ -2,21 +2,24 @@ import pytest
 import torch
 from transformers import GenerationConfig
 
-from conftest import QA, SYSTEM, byte_tokenizer, tiny_model
 from medeval.chat import render_prompt, stop_token_ids
 from medeval.generation import GenerationSettings, generate
+from testsupport.templates import SYSTEM
+from testsupport.tiny import tiny_chat_llama
+from testsupport.tokenizers import chatml_byte_tokenizer
+from testsupport.variants import QA
 
 
 @pytest.fixture(scope="module")
 def setup() -> tuple[torch.nn.Module, object, list[str]]:
-    tokenizer = byte_tokenizer()
+    tokenizer = chatml_byte_tokenizer()
     prompts = [
         render_prompt(
             tokenizer, [{"role": "system", "content": SYSTEM}, {"role": "user", "content": q}]
         )
         for q, _ in QA
     ]
-    return tiny_model(len(tokenizer)), tokenizer, prompts
+    return tiny_chat_llama(len(tokenizer)), tokenizer, prompts
 
 
 def test_batched_equals_one_at_a_time(setup: tuple[torch.nn.Module, object, list[str]]) -> None:
@@ -36,7 +39,7 @@ def test_stops_at_any_configured_end_of_turn(
 ) -> None:
     """A second eos id in generation_config (like Gemma's <end_of_turn>) ends the answer too."""
     _, tokenizer, prompts = setup
-    model = tiny_model(len(tokenizer))
+    model = tiny_chat_llama(len(tokenizer))
     free = generate(model, tokenizer, prompts[:1], GenerationSettings(max_new_tokens=12))[0]
     ids = tokenizer(prompts[0], add_special_tokens=False)["input_ids"]
     with torch.no_grad():
@@ -52,7 +55,7 @@ def test_stops_at_any_configured_end_of_turn(
 
 
 def test_stop_ids_include_family_end_of_turn_markers() -> None:
-    tokenizer = byte_tokenizer()
+    tokenizer = chatml_byte_tokenizer()
     tokenizer.add_special_tokens({"additional_special_tokens": ["<end_of_turn>"]})
     config = GenerationConfig(eos_token_id=[7, 9])
     ids = stop_token_ids(tokenizer, config)

@@ -4,13 +4,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import byte_tokenizer, tiny_model
 from medeval.loglik import score_pairs
+from testsupport.tiny import tiny_chat_llama
+from testsupport.tokenizers import chatml_byte_tokenizer
 
 
 @pytest.fixture(scope="module")
 def model() -> torch.nn.Module:
-    return tiny_model(len(byte_tokenizer()))
+    return tiny_chat_llama(len(chatml_byte_tokenizer()))
 
 
 def hand_logprob(

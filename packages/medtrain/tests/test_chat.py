@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from conftest import REFERENCE, REPO, SYSTEM, TEMPLATES, reference_render
 from medtrain.chat import OFFICIAL_TEMPLATES, render, split_rendered
 from medtrain.errors import UserError
+from testsupport.paths import REPO, TEMPLATES
+from testsupport.templates import REFERENCE, SYSTEM, reference_render
 
 MESSAGES = [
     {"role": "system", "content": SYSTEM},

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from conftest import SYSTEM
 from medtrain.chat import render
 from medtrain.config import DataConfig
 from medtrain.data import IGNORE, Collator, ensure_pad, load_split, prepare, tokenize
 from medtrain.errors import UserError
+from testsupport.templates import SYSTEM
 
 MESSAGES = [
     {"role": "system", "content": SYSTEM},

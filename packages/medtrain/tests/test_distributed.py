@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, STEPS
+from testsupport.paths import REPO
+from testsupport.recipes import STEPS
 
 
 def free_port() -> int:

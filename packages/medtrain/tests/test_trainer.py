@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import STEPS
 from medtrain.recipes import load_recipe
 from medtrain.trainer import train
+from testsupport.recipes import STEPS
 
 
 def losses(run: Path) -> list[tuple[int, float]]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tiny_model_dir, write_recipe
+from testsupport.recipes import write_recipe
+from testsupport.tiny import tiny_model_dir
 
 pytest.importorskip(
     "unsloth", reason="unsloth is tested in its own environment (nox -s tests_unsloth)"

@@ -1,0 +1,47 @@
+"""Fixtures every package's tests can use (registered by the repository's root conftest.py).
+
+Heavy libraries are imported inside the fixtures: meddata's tests run where torch is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from testsupport.paths import REPO
+from testsupport.variants import write_family_variant
+
+# Tests never reach the Hub; the Hub stand-in tests switch this off for their own client calls.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("MEDTRAIN_CACHE", str(REPO / "artifacts" / "models"))
+
+
+@pytest.fixture(scope="session")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Mistral-format variant folder (48 train, 8 test rows)."""
+    folder = tmp_path_factory.mktemp("data") / "medical_mistral_instruct_dataset_short"
+    return write_family_variant(folder, "mistral")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved tiny random-weight Mistral with the real Mistral tokenizer."""
+    from testsupport.tiny import tiny_model_dir
+
+    return tiny_model_dir(tmp_path_factory.mktemp("tiny") / "mistral")
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tinyrun")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_root: Path) -> Path:
+    """A finished run folder without training (read-only for tests: copy it before writing
+    eval/)."""
+    from testsupport.runs import write_run
+
+    return write_run(tiny_root)
