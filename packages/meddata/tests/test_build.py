@@ -11,8 +11,11 @@ import pytest
 
 from meddata import build as build_module
 from meddata.build import COLUMNS, BuildConfig, build, stage_count
+from meddata.config import load_config
 from meddata.formats import render
-from meddata.variants import VARIANTS, select
+from meddata.variants import expand, select
+
+VARIANTS = expand(load_config())
 
 
 def read_split(folder: Path, split: str) -> pl.DataFrame:
@@ -126,8 +129,8 @@ def test_rebuild_is_byte_identical(real_build: Path, tmp_path: Path, raw_dir: Pa
     config = BuildConfig(raw_dir=raw_dir, out_dir=tmp_path / "p", clean_dir=tmp_path / "c")
     name = "llama_medical_meadow_wikidoc_instruct_dataset"
     stages: list[str] = []
-    build(select([name]), config, stages.append)
-    assert len(stages) == stage_count(select([name]))
+    build(select(VARIANTS, [name]), config, stages.append)
+    assert len(stages) == stage_count(select(VARIANTS, [name]), config)
     for split in ("train", "test"):
         path = Path("data") / f"{split}-00000-of-00001.parquet"
         assert (tmp_path / "p" / name / path).read_bytes() == (
@@ -140,7 +143,7 @@ def test_interrupted_build_keeps_the_previous_output(
 ) -> None:
     config = BuildConfig(raw_dir=raw_dir, out_dir=tmp_path / "p", clean_dir=tmp_path / "c")
     names = ["gemma_medquad_instruct_dataset", "llama_medquad_instruct_dataset"]
-    build(select(names), config)
+    build(select(VARIANTS, names), config)
     before = {p: p.read_bytes() for p in (tmp_path / "p").rglob("*") if p.is_file()}
 
     real_write = build_module.write_variant
@@ -154,6 +157,48 @@ def test_interrupted_build_keeps_the_previous_output(
 
     monkeypatch.setattr(build_module, "write_variant", write_then_die)
     with pytest.raises(KeyboardInterrupt):
-        build(select(names), BuildConfig(**{**config.__dict__, "seed": 7}))
+        build(select(VARIANTS, names), BuildConfig(**{**config.__dict__, "seed": 7}))
     after = {p: p.read_bytes() for p in (tmp_path / "p").rglob("*") if p.is_file()}
     assert after == before
+
+
+SAMPLED = """\
+sources:
+  - {name: qa, reader: csv, path: qa.csv, columns: {question: q, answer: a}, license: mit,
+     citation: Me., url: https://example.org}
+families: {chat: {format: llama3}}
+variants:
+  - {name: "{family}_all", sources: [qa]}
+  - {name: "{family}_seeded", sources: [qa], sample: 5, seed: 7}
+  - {name: "{family}_default_seed", sources: [qa], sample: 5}
+"""
+
+
+def test_a_variant_samples_with_its_own_seed(tmp_path: Path) -> None:
+    rows = [f"What is item {i}?,Item {i} is a thing worth knowing." for i in range(40)]
+    (tmp_path / "qa.csv").write_text("\n".join(["q,a", *rows]) + "\n")
+    (tmp_path / "c.yaml").write_text(SAMPLED)
+    config = BuildConfig(
+        data=load_config(tmp_path / "c.yaml"),
+        raw_dir=tmp_path,
+        out_dir=tmp_path / "p",
+        clean_dir=tmp_path / "c",
+    )
+
+    build(list(expand(config.data).values()), config)
+
+    def ids(name: str) -> list[str]:
+        both = pl.concat([read_split(tmp_path / "p" / name, s) for s in ("train", "test")])
+        return sorted(both["id"])
+
+    def info(name: str) -> dict[str, object]:
+        return json.loads((tmp_path / "p" / name / "build_info.json").read_text())
+
+    assert len(ids("chat_all")) == 40
+    assert len(ids("chat_seeded")) == len(ids("chat_default_seed")) == 5
+    assert ids("chat_seeded") != ids("chat_default_seed")
+    assert info("chat_seeded")["sample_seed"] == 7 and info("chat_seeded")["seed"] == 42
+    assert "sample_seed" not in info("chat_default_seed")
+    card = (tmp_path / "p" / "chat_seeded" / "README.md").read_text()
+    assert "A seeded sample (seed 7) of 5 rows per corpus." in card
+    assert "Rows of qa, as single-turn instructions for **meta-llama/Meta-Llama-3-8B-Instruct**" in card

@@ -15,9 +15,12 @@ import polars as pl
 import pytest
 
 from meddata.build import BuildConfig, build
-from meddata.variants import VARIANTS, select
+from meddata.config import load_config
+from meddata.variants import expand
 from testsupport.hubstandin import HubStandIn
 from testsupport.paths import REPO
+
+VARIANTS = expand(load_config())
 
 TOKEN = "standin-token"
 NS = "medqa"
@@ -79,7 +82,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("build")
     inputs = small_raw(root / "raw")
     build(
-        select(None),
+        list(VARIANTS.values()),
         BuildConfig(out_dir=root / "processed", clean_dir=root / "clean", inputs=inputs),
     )
     return root / "processed"

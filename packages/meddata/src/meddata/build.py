@@ -16,13 +16,11 @@ from meddata import __version__
 from meddata.atomic import staged_dir, swap_in
 from meddata.card import render_card
 from meddata.clean import CleanConfig, Cleaned, clean
-from meddata.formats import get_format, messages_expr, render_expr
-from meddata.raw import SOURCES, read_source
+from meddata.config import DataConfig, load_config
+from meddata.formats import messages_expr, render_expr
+from meddata.raw import check_inputs, read_source
 from meddata.splits import assign_splits, stable_sample
 from meddata.variants import Variant
-
-INSTRUCTION = "Answer the question truthfully, you are a medical professional."
-"""The system message of every row (the one upstream used)."""
 
 COLUMNS = (
     "id",
@@ -46,31 +44,33 @@ Step = Callable[[str], None]
 """Called with a short description as each stage of the build starts."""
 
 
-def stage_count(variants: list[Variant]) -> int:
+def stage_count(variants: list[Variant], config: BuildConfig) -> int:
     """How many times `build` calls its `step` callback, for a progress bar's total."""
-    return len(SOURCES) + 3 + len(variants)
+    return len(config.data.sources) + 3 + len(variants)
 
 
 @dataclass(frozen=True)
 class BuildConfig:
     """Everything a build depends on; the same config gives byte-identical datasets."""
 
+    data: DataConfig = field(default_factory=load_config)
+    """Sources, chat families and variants (default: the shipped config)."""
     raw_dir: Path = Path("data/raw")
-    """Folder with the embedded raw sources (see data/raw/README.md)."""
+    """Folder the sources' paths are relative to (default: the embedded raw data)."""
     out_dir: Path = Path("data/processed")
     """Where the variant folders are written."""
     clean_dir: Path = Path("data/clean")
     """Where the cleaned rows, the quarantine and the cleaning stats are written."""
     inputs: dict[str, str] = field(default_factory=dict)
-    """Per source, a file/folder or `hub[:id]` used instead of the embedded default."""
+    """Per source name, a file/folder or `hub[:id]` read instead of the configured one."""
     verify: bool = True
-    """Check the embedded files against data/raw/SHA256SUMS before reading them."""
+    """Check the configured files against SHA256SUMS in the raw folder (where listed)."""
+    strict: bool = False
+    """Stop at the first row a reader cannot read instead of quarantining it."""
     seed: int = 42
-    """Seed of the train/test split and of the short set's sample."""
+    """Seed of the train/test split, and of the samples of variants that set no seed."""
     test_fraction: float = 0.1
     """Share of distinct questions held out in `test`."""
-    instruction: str = INSTRUCTION
-    """System message of every row."""
     cleaning: CleanConfig = field(default_factory=CleanConfig)
     """Bounds for usable rows."""
 
@@ -86,11 +86,15 @@ class VariantResult:
 
 def read_and_clean(config: BuildConfig, step: Step) -> Cleaned:
     """Read every source (duplicates are judged across all of them) and clean them together."""
+    check_inputs(config.data.sources, config.raw_dir, config.inputs)
     reads = []
-    for name in SOURCES:
-        step(f"reading {name}")
+    for source in config.data.sources:
+        step(f"reading {source.name}")
+        override = config.inputs.get(source.name)
         reads.append(
-            read_source(name, config.raw_dir, config.inputs.get(name), verify=config.verify)
+            read_source(
+                source, config.raw_dir, override, verify=config.verify, strict=config.strict
+            )
         )
     step("cleaning")
     raw = pl.concat([r.rows for r in reads])
@@ -110,30 +114,49 @@ def prepare_rows(cleaned: Cleaned, config: BuildConfig) -> pl.DataFrame:
         id=pl.when(occurrence == 0)
         .then(base)
         .otherwise(pl.concat_str([base, pl.lit("#"), occurrence.cast(pl.String)])),
-        instruction=pl.lit(config.instruction),
+        instruction=instruction_expr(config.data),
     )
     return assign_splits(rows, config.seed, config.test_fraction)
 
 
-def render_all(rows: pl.DataFrame, families: set[str]) -> pl.DataFrame:
+def instructions(data: DataConfig, sources: tuple[str, ...] | None = None) -> dict[str, str]:
+    """The system message of each source's rows."""
+    chosen = data.sources if sources is None else [data.source(name) for name in sources]
+    return {s.name: s.instruction or data.instruction for s in chosen}
+
+
+def instruction_expr(data: DataConfig) -> pl.Expr:
+    by_source = instructions(data)
+    if len(set(by_source.values())) == 1:
+        return pl.lit(next(iter(by_source.values())))
+    return pl.col("source").replace_strict(by_source, return_dtype=pl.String)
+
+
+def render_all(rows: pl.DataFrame, variants: list[Variant]) -> pl.DataFrame:
     """`messages` and one `prompt_<family>` column, each rendered once over all rows."""
-    prompts = {f"prompt_{f}": render_expr(get_format(f)) for f in sorted(families)}
+    formats = {v.family: v.format for v in variants}
+    prompts = {f"prompt_{f}": render_expr(formats[f]) for f in sorted(formats)}
     return rows.with_columns(messages=messages_expr(), **prompts)
 
 
-Group = tuple[tuple[str, ...], int | None]
-"""A corpus's rows in a set: its sources and, for a sampled set, the rows to take."""
+Group = tuple[tuple[str, ...], int | None, int]
+"""A corpus's rows in a set: its sources and, for a sampled set, the rows to take and the seed."""
 
 
-def group_rows(rendered: pl.DataFrame, group: Group, seed: int) -> pl.DataFrame:
+def group_rows(rendered: pl.DataFrame, group: Group) -> pl.DataFrame:
     """The rows of one corpus in a set (the same in every family)."""
-    sources, rows_per_group = group
+    sources, sample, seed = group
     part = rendered.filter(pl.col("source").is_in(sources))
-    return part if rows_per_group is None else stable_sample(part, rows_per_group, seed)
+    return part if sample is None else stable_sample(part, sample, seed)
 
 
-def groups_of(variant: Variant) -> list[Group]:
-    return [(sources, variant.set.rows_per_group) for sources in variant.set.groups]
+def sample_seed(variant: Variant, config: BuildConfig) -> int:
+    return config.seed if variant.set.seed is None else variant.set.seed
+
+
+def groups_of(variant: Variant, config: BuildConfig) -> list[Group]:
+    seed = sample_seed(variant, config)
+    return [(tuple(s.name for s in c), variant.set.sample, seed) for c in variant.corpora]
 
 
 @dataclass
@@ -179,7 +202,7 @@ def write_variant(
     `groups` holds each corpus's rows (from `group_rows`) with a prompt column per family.
     """
     prompt = pl.col(f"prompt_{variant.family}").alias("prompt")
-    own = groups_of(variant)
+    own = groups_of(variant, config)
     (folder / "data").mkdir(parents=True)
     splits: dict[str, pl.DataFrame] = {}
     digests: dict[str, str] = {}
@@ -191,10 +214,12 @@ def write_variant(
             name = f"data/{split}-{index:05d}-of-{len(own):05d}.parquet"
             digests[name] = shards.write((variant.family, group, split), frames[-1], folder / name)
         splits[split] = pl.concat(frames)
-    (folder / "README.md").write_text(
-        render_card(variant, splits, cleaned.stats, config.seed, config.test_fraction)
-    )
+    seeds = (config.seed, sample_seed(variant, config))
+    card = render_card(variant, splits, cleaned.stats, *seeds, config.test_fraction)
+    (folder / "README.md").write_text(card)
     counts = {name: frame.height for name, frame in splits.items()}
+    by_source = instructions(config.data, variant.sources)
+    one = len(set(by_source.values())) == 1
     info = {
         "variant": variant.name,
         "family": variant.family,
@@ -202,8 +227,9 @@ def write_variant(
         "sources": list(variant.sources),
         "rows": counts,
         "seed": config.seed,
+        **({} if variant.set.seed is None else {"sample_seed": variant.set.seed}),
         "test_fraction": config.test_fraction,
-        "instruction": config.instruction,
+        "instruction": next(iter(by_source.values())) if one else by_source,
         "meddata_version": __version__,
         "sha256": dict(sorted(digests.items())),
     }
@@ -229,8 +255,8 @@ def build(
     step("writing clean rows and quarantine")
     write_clean(cleaned, rows, config)
     step("rendering chat formats")
-    rendered = render_all(rows, {v.family for v in variants})
-    groups = {g: group_rows(rendered, g, config.seed) for v in variants for g in groups_of(v)}
+    rendered = render_all(rows, variants)
+    groups = {g: group_rows(rendered, g) for v in variants for g in groups_of(v, config)}
     shards = Shards()
     results = []
     with staged_dir(config.out_dir) as staging:

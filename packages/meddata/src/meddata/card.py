@@ -8,8 +8,6 @@ import polars as pl
 import yaml
 
 from meddata.clean import SourceStats
-from meddata.formats import get_format
-from meddata.raw.sources import SOURCES
 from meddata.variants import Variant
 
 DISCLAIMER = (
@@ -29,7 +27,7 @@ def size_category(n: int) -> str:
 
 def metadata(variant: Variant, n_rows: int) -> dict[str, Any]:
     """The card's YAML header: what the Hub indexes and what `load_dataset` reads (`configs`)."""
-    licenses = sorted({SOURCES[s].license for s in variant.sources})
+    licenses = sorted({s.license for corpus in variant.corpora for s in corpus})
     return {
         "license": licenses[0] if len(licenses) == 1 else licenses,
         "language": ["en"],
@@ -66,19 +64,19 @@ def render_card(
     splits: dict[str, pl.DataFrame],
     stats: dict[str, SourceStats],
     seed: int,
+    sample_seed: int,
     test_fraction: float,
 ) -> str:
-    """The whole README.md of a variant folder."""
+    """The whole README.md of a variant (`seed` splits, `sample_seed` samples)."""
     n_rows = sum(f.height for f in splits.values())
-    fmt = get_format(variant.family)
+    fmt = variant.format
     example = splits["train"].row(0, named=True)
     sources = "\n".join(
-        f"- `{name}` ({SOURCES[name].license}): {SOURCES[name].citation}"
-        for name in variant.sources
+        f"- `{s.name}` ({s.license}): {s.citation}" for corpus in variant.corpora for s in corpus
     )
     sampled = (
-        f" A seeded sample (seed {seed}) of {variant.set.rows_per_group:,} rows per corpus."
-        if variant.set.rows_per_group
+        f" A seeded sample (seed {sample_seed}) of {variant.set.sample:,} rows per corpus."
+        if variant.set.sample
         else ""
     )
     header = yaml.safe_dump(metadata(variant, n_rows), sort_keys=False, allow_unicode=True)
@@ -87,7 +85,7 @@ def render_card(
 
 # {variant.name}
 
-{variant.set.description}, as single-turn instructions for **{fmt.model}** (`{variant.family}`
+{variant.set.title}, as single-turn instructions for **{fmt.model}** (`{variant.family}`
 chat format).{sampled} Built by `meddata` from the public sources below; every row was cleaned
 (Unicode NFC, whitespace), deduplicated, and rendered with the model's own chat template.
 

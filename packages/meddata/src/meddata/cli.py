@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,54 +22,92 @@ from rich.table import Table
 
 from meddata.build import BuildConfig, build, stage_count
 from meddata.clean import CleanConfig
+from meddata.config import load_config, reference
 from meddata.errors import InputError
+from meddata.listing import (
+    cleaning_table,
+    sources_table,
+    unreadable,
+    unreadable_table,
+    variant_rows_table,
+    variants_table,
+)
 from meddata.publish import publish
-from meddata.raw import SOURCES
-from meddata.variants import VARIANTS, select
+from meddata.variants import expand, select
 
 app = typer.Typer(
     help=__doc__,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 console = Console(stderr=True)
+
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Build config (YAML) declaring the sources, chat families and variants; "
+        "default: the shipped one (meddata/default.yaml).",
+    ),
+]
 
 
 def fail(message: str) -> typer.Exit:
     """One line on stderr and exit code 2: the user can fix this, no traceback needed."""
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(2)
+
+
+def parse_inputs(items: list[str] | None) -> dict[str, str]:
+    """`SOURCE=FILE` options as {source: file}."""
+    inputs = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not (sep and name and value):
+            raise fail(f"--input {item!r}: expected SOURCE=FILE, SOURCE=hub or SOURCE=hub:ID")
+        inputs[name] = value
+    return inputs
 
 
 @app.command("build")
 def build_command(
+    config_file: ConfigFile = None,
     variants: Annotated[
         list[str] | None,
         typer.Option(
             "--variants", "-v", help="Variants to build (repeat the option); default: all."
         ),
     ] = None,
-    raw: Annotated[Path, typer.Option(help="Folder with the raw sources.")] = Path("data/raw"),
+    raw: Annotated[Path, typer.Option(help="Folder the sources' paths are relative to.")] = Path(
+        "data/raw"
+    ),
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="SOURCE=FILE: read a source from FILE (a .csv/.json/.jsonl/.parquet by its "
+            "suffix; for MedQuAD an archive, folder or Kaggle medquad.csv), SOURCE=hub (its Hub "
+            "dataset) or SOURCE=hub:ID. Repeat the option.",
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where variant folders are written.")] = Path(
         "data/processed"
     ),
     clean_dir: Annotated[
         Path, typer.Option(help="Where clean rows, quarantine and stats are written.")
     ] = Path("data/clean"),
-    medquad: Annotated[
-        str | None,
-        typer.Option(help="MedQuAD archive (.tar.xz), unpacked folder, or Kaggle medquad.csv."),
-    ] = None,
-    wikidoc: Annotated[
-        str | None,
-        typer.Option(help="WikiDoc file (csv/json/jsonl/parquet with input,output) or 'hub[:ID]'."),
-    ] = None,
-    wikidoc_patient: Annotated[
-        str | None,
-        typer.Option(help="WikiDoc Patient Information file, or 'hub[:ID]'."),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the split and of the short sample.")] = 42,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            help="Stop at the first row a reader cannot read (naming file, line and fix) "
+            "instead of quarantining it."
+        ),
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the split and of the samples.")] = 42,
     test_fraction: Annotated[
         float, typer.Option(min=0.0, max=0.9, help="Share of distinct questions held out.")
     ] = 0.1,
@@ -77,34 +115,31 @@ def build_command(
     max_answer_chars: Annotated[int | None, typer.Option(help="Drop longer answers.")] = None,
     max_question_chars: Annotated[int | None, typer.Option(help="Drop longer questions.")] = None,
     verify: Annotated[
-        bool, typer.Option(help="Check embedded raw files against data/raw/SHA256SUMS.")
+        bool, typer.Option(help="Check configured files against SHA256SUMS in --raw.")
     ] = True,
 ) -> None:
-    """Build dataset variants from the raw sources (offline, from data/raw by default).
+    """Build dataset variants from the sources a config declares (offline, from data/raw by
+    default).
 
-    Writes data/processed/<variant>/ (Hub dataset layout: parquet + card) and data/clean/
-    (clean rows, quarantine of every dropped row with its reason, stats). Output is replaced only
-    when the build completes.
+    Writes data/processed/VARIANT/ (Hub dataset layout: parquet + card) and data/clean/ (clean
+    rows, quarantine of every dropped row with its reason, stats). A row a reader cannot read (a
+    ragged CSV row, a JSON record without a key, bytes that are not UTF-8) is quarantined with its
+    line; a file unusable as a whole stops the build. Output is replaced only when the build
+    completes.
     """
+    data = load_config(config_file)
     try:
-        chosen = select(variants)
+        chosen = select(expand(data), variants)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    inputs = {
-        name: value
-        for name, value in (
-            ("medquad", medquad),
-            ("medical_meadow_wikidoc", wikidoc),
-            ("medical_meadow_wikidoc_patient_information", wikidoc_patient),
-        )
-        if value is not None
-    }
     config = BuildConfig(
+        data=data,
         raw_dir=raw,
         out_dir=out,
         clean_dir=clean_dir,
-        inputs=inputs,
+        inputs=parse_inputs(inputs),
         verify=verify,
+        strict=strict,
         seed=seed,
         test_fraction=test_fraction,
         cleaning=CleanConfig(min_answer_chars, max_question_chars, max_answer_chars),
@@ -118,7 +153,7 @@ def build_command(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("starting", total=stage_count(chosen))
+        task = progress.add_task("starting", total=stage_count(chosen, config))
 
         def step(description: str) -> None:
             done = progress.tasks[0].description != "starting"
@@ -134,21 +169,15 @@ def build_command(
             r.variant.name, r.variant.family, f"{r.rows['train']:,}", f"{r.rows['test']:,}"
         )
     Console().print(table)
-    _print_cleaning(clean_dir)
-
-
-def _print_cleaning(clean_dir: Path) -> None:
-    stats_file = clean_dir / "stats.json"
-    if not stats_file.exists():
-        raise fail(f"{stats_file}: no build statistics. Run `meddata build` first")
-    stats = json.loads(stats_file.read_text())["sources"]
-    table = Table(title=f"cleaning ({stats_file}; dropped rows in quarantine.parquet)")
-    for column in ("source", "rows in", "dropped", "rows out"):
-        table.add_column(column, justify="left" if column in ("source", "dropped") else "right")
-    for name, s in stats.items():
-        dropped = ", ".join(f"{k} {v:,}" for k, v in s["dropped"].items()) or "-"
-        table.add_row(name, f"{s['rows_in']:,}", dropped, f"{s['rows_out']:,}")
-    Console().print(table)
+    Console().print(cleaning_table(clean_dir))
+    bad = unreadable(clean_dir)
+    if bad.height:
+        console.print(
+            f"[yellow]warning:[/yellow] {bad.height:,} row(s) could not be read and are in "
+            f"{clean_dir}/quarantine.parquet with their line: `meddata stats` lists them "
+            "(--strict stops at the first instead)",
+            highlight=False,
+        )
 
 
 @app.command("stats")
@@ -160,40 +189,32 @@ def stats_command(
         "data/clean"
     ),
 ) -> None:
-    """Show the cleaning statistics and the rows per split of every built variant."""
-    _print_cleaning(clean_dir)
-    table = Table(title=f"variants in {out}")
-    for column in ("variant", "family", "set", "train", "test"):
-        table.add_column(column, justify="right" if column in ("train", "test") else "left")
-    for info_file in sorted(out.glob("*/build_info.json")):
-        info = json.loads(info_file.read_text())
-        rows = info["rows"]
-        table.add_row(
-            info["variant"], info["family"], info["set"], f"{rows['train']:,}", f"{rows['test']:,}"
-        )
-    Console().print(table)
+    """Show the cleaning statistics, the rows no reader could read, and the rows per split of
+    every built variant."""
+    Console().print(cleaning_table(clean_dir))
+    bad = unreadable(clean_dir)
+    if bad.height:
+        Console().print(unreadable_table(bad))
+    Console().print(variant_rows_table(out))
 
 
-@app.command("variants")
-def variants_command() -> None:
-    """List the variant names with their family and the sources they hold."""
-    table = Table()
-    for column in ("variant", "family", "set", "sources"):
-        table.add_column(column)
-    for v in VARIANTS.values():
-        table.add_row(v.name, v.family, v.set.key, ", ".join(v.sources))
-    Console().print(table)
+@app.command(
+    "variants",
+    help="List the variants a config declares: family, set, sources (one shard per corpus) and "
+    "sample size.\n\nA config's `families` and `variants` sections:\n\n"
+    + reference("families", "variants"),
+)
+def variants_command(config_file: ConfigFile = None) -> None:
+    Console().print(variants_table(expand(load_config(config_file))))
 
 
-@app.command("sources")
-def sources_command() -> None:
-    """List the raw sources with their default file, license and Hub id."""
-    table = Table()
-    for column in ("source", "default file (in --raw)", "license", "hub id"):
-        table.add_column(column)
-    for s in SOURCES.values():
-        table.add_row(s.name, s.path, s.license, s.hub_id or "-")
-    Console().print(table)
+@app.command(
+    "sources",
+    help="List the sources a config declares: reader, where they are read from, which columns "
+    "are used, license and url.\n\nA config's keys:\n\n" + reference("top", "sources"),
+)
+def sources_command(config_file: ConfigFile = None) -> None:
+    Console().print(sources_table(load_config(config_file)))
 
 
 app.command("publish")(publish)
@@ -204,5 +225,5 @@ def main() -> None:
     try:
         app()
     except InputError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

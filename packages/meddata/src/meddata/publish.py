@@ -12,9 +12,10 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
+from meddata.config import load_config
 from meddata.errors import InputError
 from meddata.hub import Content, HubError, Published, Publisher, check_card, require_token
-from meddata.variants import select
+from meddata.variants import expand, select
 
 NAMESPACE = re.compile(r"[A-Za-z0-9][\w.-]*\Z")
 
@@ -81,6 +82,10 @@ def publish(
     dry_run_dir: Annotated[
         Path, typer.Option(help="Where --dry-run writes the repo folders.")
     ] = Path("artifacts/publish"),
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="The build config the variants were built from."),
+    ] = None,
 ) -> None:
     """Publish dataset variants to the Hugging Face Hub, one dataset repo per variant.
 
@@ -92,7 +97,7 @@ def publish(
         if not NAMESPACE.match(namespace):
             raise HubError(f"--namespace {namespace!r} is not a Hub user or organization name", 2)
         try:
-            names = [v.name for v in select(variants)]
+            names = [v.name for v in select(expand(load_config(config)), variants)]
         except ValueError as err:
             raise HubError(str(err), 2) from err
         folders = {name: variant_files(processed / name) for name in names}

@@ -1,86 +1,66 @@
-"""The dataset variants: a table of data (4 sets × chat-format families), not code paths."""
+"""The dataset variants a config declares: each variant set expanded once per chat family."""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
 
-from meddata.formats import FORMATS
-
-WIKIDOC = ("medical_meadow_wikidoc", "medical_meadow_wikidoc_patient_information")
-MEDQUAD = ("medquad",)
-
-
-@dataclass(frozen=True)
-class VariantSet:
-    """What rows a variant holds, independent of the chat format."""
-
-    key: str
-    """Short name of the set (`combined`, `short`, `medquad`, `wikidoc`)."""
-    name: str
-    """Variant name pattern, as upstream published it; `{f}` is the family."""
-    groups: tuple[tuple[str, ...], ...]
-    """Groups of sources; each group is one corpus (WikiDoc's two parts form one)."""
-    rows_per_group: int | None = None
-    """If set, a seeded sample of this many rows from each group."""
-    description: str = ""
-    """One line for the dataset card."""
-
-
-SETS = (
-    VariantSet(
-        "combined",
-        "medical_{f}_instruct_dataset",
-        (WIKIDOC, MEDQUAD),
-        description="Medical Meadow WikiDoc and MedQuAD combined",
-    ),
-    VariantSet(
-        "short",
-        "medical_{f}_instruct_dataset_short",
-        (WIKIDOC, MEDQUAD),
-        rows_per_group=1000,
-        description="2,000 rows: 1,000 from Medical Meadow WikiDoc, 1,000 from MedQuAD (seeded)",
-    ),
-    VariantSet("medquad", "{f}_medquad_instruct_dataset", (MEDQUAD,), description="MedQuAD"),
-    VariantSet(
-        "wikidoc",
-        "{f}_medical_meadow_wikidoc_instruct_dataset",
-        (WIKIDOC,),
-        description="Medical Meadow WikiDoc (Living Textbook and Patient Information)",
-    ),
-)
+from meddata.config import DataConfig, Source, VariantSet
+from meddata.formats import ChatFormat, get_format
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One dataset to build: a set of rows rendered in one family's chat format."""
+    """One dataset to build: a variant set's rows rendered in one family's chat format."""
 
     name: str
+    """The set's name pattern with the family filled in."""
     family: str
+    """The chat family's name (in the config's `families`)."""
+    format: ChatFormat
+    """How the family renders a conversation."""
     set: VariantSet
+    """What rows it holds: the same in every family."""
+    corpora: tuple[tuple[Source, ...], ...]
+    """Its sources, grouped by corpus in the set's order: one shard (and sample) per corpus."""
 
     @property
     def sources(self) -> tuple[str, ...]:
-        return tuple(s for group in self.set.groups for s in group)
+        return tuple(s.name for corpus in self.corpora for s in corpus)
 
 
-VARIANTS: dict[str, Variant] = {
-    v.name: v for v in (Variant(s.name.format(f=f), f, s) for f in FORMATS for s in SETS)
-}
-"""All variants by name: the 12 upstream ones and the 4 `llama3` extras."""
+def corpora(names: tuple[str, ...], config: DataConfig) -> tuple[tuple[Source, ...], ...]:
+    """Sources grouped by corpus, each corpus where its first source is listed."""
+    groups: dict[str, list[Source]] = {}
+    for name in names:
+        source = config.source(name)
+        groups.setdefault(source.corpus or source.name, []).append(source)
+    return tuple(tuple(group) for group in groups.values())
 
 
-def select(names: list[str] | None) -> list[Variant]:
+def expand(config: DataConfig) -> dict[str, Variant]:
+    """Every variant by name, family by family in the config's order (then the sets' order)."""
+    variants: dict[str, Variant] = {}
+    for family, declared in config.families.items():
+        for spec in config.variants:
+            if spec.families is None or family in spec.families:
+                name = spec.name.format(family=family)
+                grouped = corpora(spec.sources, config)
+                variants[name] = Variant(name, family, get_format(declared.format), spec, grouped)
+    return variants
+
+
+def select(variants: dict[str, Variant], names: list[str] | None) -> list[Variant]:
     """The named variants (all when none are named); unknown names raise with a suggestion."""
     if not names:
-        return list(VARIANTS.values())
-    unknown = [n for n in names if n not in VARIANTS]
+        return list(variants.values())
+    unknown = [n for n in names if n not in variants]
     if unknown:
         hints = [
             f"{n!r} (did you mean {m[0]!r}?)"
-            if (m := difflib.get_close_matches(n, VARIANTS, 1))
+            if (m := difflib.get_close_matches(n, variants, 1))
             else repr(n)
             for n in unknown
         ]
         raise ValueError(f"unknown variant {', '.join(hints)}; see `meddata variants`")
-    return [VARIANTS[n] for n in names]
+    return [variants[n] for n in names]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from meddata.config import load_config
 from meddata.raw import RawRead, read_source
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -26,7 +27,7 @@ def repo_raw() -> Path:
 @pytest.fixture(scope="session")
 def real_medquad(repo_raw: Path) -> RawRead:
     """The shipped archive, read once (checksum verified) for every test that needs it."""
-    return read_source("medquad", repo_raw)
+    return read_source(load_config().source("medquad"), repo_raw)
 
 
 @pytest.fixture

@@ -8,9 +8,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from meddata.config import load_config
 from meddata.errors import InputError
-from meddata.raw import RawRead, read_medquad
-from meddata.schema import QUARANTINE_SCHEMA, RAW_SCHEMA
+from meddata.raw import RawRead, Table, read_medquad, read_source
+from meddata.raw.medquad import FIELDS
+from meddata.raw.result import RECORD, REJECT_SCHEMA
+from meddata.schema import RAW_SCHEMA
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -30,43 +33,42 @@ COLLECTIONS = {
 }
 
 
-def by_id(read: RawRead) -> dict[str, dict[str, str | None]]:
-    return {row["source_id"]: row for row in read.rows.iter_rows(named=True)}
+def by_id(read: Table) -> dict[str, dict[str, str | None]]:
+    return {row["qid"]: row for row in read.rows.iter_rows(named=True)}
 
 
 def test_folder_rows_keep_text_metadata_and_empty_answers(medquad_mini: Path) -> None:
     read = read_medquad(medquad_mini)
     rows = by_id(read)
 
-    assert read.rows.schema == pl.Schema(RAW_SCHEMA)
+    assert read.rows.columns == [*FIELDS, RECORD]
     assert read.files == 4
-    assert read.quarantine.height == 0
+    assert read.rejects.height == 0
     assert len(rows) == 6
-    assert set(read.rows["source"]) == {"medquad"}
     first = rows["0000001_1-1"]
-    assert first["collection"] == "CancerGov"
+    assert first["source"] == "CancerGov"
     assert first["focus"] == "Example Tumor"
     assert first["qtype"] == "information"
     assert first["url"] == "https://example.org/cancer/a"
-    assert first["output"] == (
+    assert first["answer"] == (
         "Key points\n                    - An example tumor is a made-up disease used in tests.\n"
         "                    - It doesn't exist & never did."
     )
-    assert rows["0000397-1"]["output"] == "First paragraph.\n\nSecond paragraph."
-    assert rows["0000001-1"]["output"] == ""
-    assert rows["0000001-2"]["output"] == ""
+    assert rows["0000397-1"]["answer"] == "First paragraph.\n\nSecond paragraph."
+    assert rows["0000001-1"]["answer"] == ""
+    assert rows["0000001-2"]["answer"] == ""
 
 
 def test_lowercase_ninds_document_and_diseasefile_root(medquad_mini: Path) -> None:
     rows = by_id(read_medquad(medquad_mini))
 
     ninds = rows["0000007-1"]
-    assert ninds["collection"] == "NINDS"
+    assert ninds["source"] == "NINDS"
     assert ninds["focus"] == "Lowercase Syndrome"
-    assert ninds["input"] == "what is lowercase syndrome ?"
-    assert ninds["output"] == "A made-up condition whose tags are all lowercase. "
+    assert ninds["question"] == "what is lowercase syndrome ?"
+    assert ninds["answer"] == "A made-up condition whose tags are all lowercase. "
     cdc = rows["0000397-1"]
-    assert (cdc["collection"], cdc["focus"]) == ("CDC", "Parasites - Example")
+    assert (cdc["source"], cdc["focus"]) == ("CDC", "Parasites - Example")
 
 
 def test_archive_zip_and_folder_give_identical_frames(
@@ -87,12 +89,20 @@ def test_malformed_document_is_quarantined_and_the_rest_read(
 
     assert read.rows.height == 6
     assert read.files == 5
-    assert read.quarantine.schema == pl.Schema(QUARANTINE_SCHEMA)
-    [row] = read.quarantine.iter_rows(named=True)
-    assert row["source"] == "medquad"
+    assert read.rejects.schema == pl.Schema(REJECT_SCHEMA)
+    [row] = read.rejects.iter_rows(named=True)
     assert row["source_id"] == "5_NIDDK_QA/0000002.xml"
     assert row["reason"] == "malformed_xml"
-    assert "mismatched tag" in row["detail"]
+    assert row["detail"].startswith("5_NIDDK_QA/0000002.xml: mismatched tag")
+
+
+def test_strict_stops_at_a_malformed_document(mini_documents: dict[str, bytes], make_tar) -> None:
+    members = {**mini_documents, "5_NIDDK_QA/0000002.xml": b"<Document><QAPairs></Document>"}
+    archive = make_tar("MedQuAD.tar.xz", members)
+
+    with pytest.raises(InputError, match=r"0000002\.xml: mismatched tag.*drop --strict") as caught:
+        read_medquad(archive, strict=True)
+    assert caught.value.path == f"{archive}, 5_NIDDK_QA/0000002.xml"
 
 
 def test_pair_without_question_is_quarantined(tmp_path: Path) -> None:
@@ -104,8 +114,8 @@ def test_pair_without_question_is_quarantined(tmp_path: Path) -> None:
 
     read = read_medquad(tmp_path)
 
-    assert read.rows["source_id"].to_list() == ["9-4"]
-    assert read.quarantine.select("source_id", "output", "reason").row(0) == (
+    assert read.rows["qid"].to_list() == ["9-4"]
+    assert read.rejects.select("source_id", "output", "reason").row(0) == (
         "doc.xml#3",
         "A.",
         "malformed_xml",
@@ -155,10 +165,9 @@ def test_missing_path_and_archive_without_documents(tmp_path: Path, make_tar) ->
 def test_kaggle_csv() -> None:
     read = read_medquad(FIXTURES / "medquad_kaggle.csv")
 
-    assert read.rows.schema == pl.Schema(RAW_SCHEMA)
-    assert read.rows.rows() == [
+    assert read.rows.columns == [*FIELDS, RECORD]
+    assert read.rows.drop(RECORD).rows() == [
         (
-            "medquad",
             "csv:0",
             "What is (are) Example Tumor ?",
             "Line one.\nLine two.",
@@ -167,17 +176,8 @@ def test_kaggle_csv() -> None:
             None,
             None,
         ),
-        ("medquad", "csv:1", "Who is at risk for Example ?", "", "GHR", "Example", None, None),
-        (
-            "medquad",
-            "csv:2",
-            'What does "quoted" mean?',
-            "An answer.",
-            "NIDDK",
-            "Quoting",
-            None,
-            None,
-        ),
+        ("csv:1", "Who is at risk for Example ?", "", "GHR", "Example", None, None),
+        ("csv:2", 'What does "quoted" mean?', "An answer.", "NIDDK", "Quoting", None, None),
     ]
 
 
@@ -193,12 +193,19 @@ def test_kaggle_csv_with_wrong_columns_names_found_and_expected(tmp_path: Path) 
     assert "expected [question, answer, source, focus_area]" in message
 
 
-def test_kaggle_csv_not_utf8_names_offset_and_line(tmp_path: Path) -> None:
+def test_kaggle_csv_not_utf8_row_is_quarantined_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "medquad.csv"
-    path.write_bytes(b"question,answer,source,focus_area\nq,caf\xe9,GHR,f\n")
+    path.write_bytes(b"question,answer,source,focus_area\nq,caf\xe9,GHR,f\nq2,fine,GHR,f\n")
 
-    with pytest.raises(InputError, match=r"not valid UTF-8 \(byte 0xe9 at offset 39, line 2\)"):
-        read_medquad(path)
+    read = read_medquad(path)
+
+    assert read.rows["qid"].to_list() == ["csv:1"]
+    assert read.rejects.select("source_id", "output", "reason", "detail").row(0) == (
+        "0",
+        "caf\ufffd",
+        "invalid_utf8",
+        "line 2 (record 0): not valid UTF-8 (byte 0xe9)",
+    )
 
 
 def test_kaggle_csv_header_only(tmp_path: Path) -> None:
@@ -261,7 +268,8 @@ def test_real_archive_and_its_unpacked_folders_are_identical(
         tar.extractall(tmp_path, members=members, filter="data")
 
     expected = real_medquad.rows.filter(pl.col("collection").is_in(list(folders.values())))
-    assert_frame_equal(read_medquad(tmp_path).rows, expected)
+    medquad = load_config().source("medquad")
+    assert_frame_equal(read_source(medquad, repo_raw, tmp_path).rows, expected)
 
 
 def test_archive_the_fast_reader_declines_is_read_by_tarfile(

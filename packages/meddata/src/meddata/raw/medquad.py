@@ -1,7 +1,10 @@
-"""MedQuAD: the XML corpus (archive or unpacked folder), or its Kaggle flattening `medquad.csv`.
+"""MedQuAD (reader `medquad-xml`): the XML corpus (archive or unpacked folder), or its Kaggle
+flattening `medquad.csv`.
 
 Every question/answer pair is kept, empty answers included (the authors removed the answers of
 the three MedlinePlus A.D.A.M., Drugs and Herbs folders): the cleaner drops and counts them.
+Its columns are named after the XML: `qid`, `question`, `answer`, the document's `source`
+(its collection), `focus`, `qtype` and `url`; a source's `columns` pick from them.
 """
 
 from __future__ import annotations
@@ -18,15 +21,21 @@ from pathlib import Path
 
 import polars as pl
 
+from meddata.config import Columns
 from meddata.errors import InputError
-from meddata.raw.files import brief, read_csv, require_columns, require_file, require_rows
-from meddata.raw.result import RawRead
+from meddata.raw.delimited import read_csv
+from meddata.raw.files import brief, require_file
+from meddata.raw.result import RECORD, Rejects, Table
 from meddata.raw.tarscan import tar_files
-from meddata.schema import QUARANTINE_SCHEMA, RAW_SCHEMA
 
-SOURCE = "medquad"
 ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".zip")
-KAGGLE_COLUMNS = ("question", "answer", "source", "focus_area")
+FIELDS = ("qid", "question", "answer", "source", "focus", "qtype", "url")
+"""The reader's columns, in order."""
+KAGGLE = Columns(
+    question="question", answer="answer", metadata={"collection": "source", "focus": "focus_area"}
+)
+"""The Kaggle CSV's columns."""
+XML_FIX = "Fix or remove the XML document"
 
 # Tags are compared lower-cased: 4 NINDS files spell them `doc`, `pair`, `question`, `answer`,
 # `doctitle-focus`, with the collection in `corpus` instead of `source`.
@@ -47,21 +56,21 @@ DECOMPRESSORS: dict[bytes, Callable[[bytes], bytes]] = {
 """Whole-file decompression by magic number: far faster than streaming through `tarfile`."""
 
 
-def read_medquad(path: Path | str) -> RawRead:
+def read_medquad(path: Path | str, strict: bool = False) -> Table:
     """Read MedQuAD from `MedQuAD.tar.xz` (or any tar/zip of it), its unpacked folder, or a CSV.
 
-    A malformed XML document is quarantined (reason `malformed_xml`) and the rest still read;
-    a corrupt archive or a bad CSV stops with an InputError.
+    A malformed XML document is quarantined (reason `malformed_xml`) and the rest still read
+    (with `strict`, it stops the read); a corrupt archive or a bad CSV stops with an InputError.
     """
     path = Path(path)
     if path.is_dir():
-        return _read_documents(path, _folder_documents(path))
+        return _read_documents(path, _folder_documents(path), strict)
     require_file(path)
     name = path.name.lower()
     if name.endswith(".csv"):
-        return _read_kaggle_csv(path)
+        return _read_kaggle_csv(path, strict)
     if name.endswith(ARCHIVES):
-        return _read_documents(path, _archive_documents(path))
+        return _read_documents(path, _archive_documents(path), strict)
     raise InputError(
         path,
         f"unsupported file type {''.join(path.suffixes) or '(none)'}",
@@ -123,7 +132,7 @@ def _tarfile_files(archive: Path) -> list[Document]:
         ]
 
 
-def _read_documents(path: Path, documents: list[Document]) -> RawRead:
+def _read_documents(path: Path, documents: list[Document], strict: bool) -> Table:
     """Parse documents in path order, so an archive and its unpacked folder give the same rows."""
     if not documents:
         raise InputError(
@@ -131,34 +140,26 @@ def _read_documents(path: Path, documents: list[Document]) -> RawRead:
             "no MedQuAD XML documents found",
             "Pass MedQuAD.tar.xz, the unpacked MedQuAD folder, or medquad.csv",
         )
-    rows, quarantine = _parse_all(sorted(documents, key=lambda document: document[0]))
-    return RawRead(
-        rows=_frame(rows, RAW_SCHEMA),
-        quarantine=_frame(quarantine, QUARANTINE_SCHEMA),
-        path=str(path),
-        files=len(documents),
-    )
-
-
-def _frame(rows: list[Row], schema: dict[str, type[pl.DataType] | pl.DataType]) -> pl.DataFrame:
-    """Built column by column: polars converts a list of str far faster than rows of tuples."""
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
-    return pl.DataFrame(dict(zip(schema, columns, strict=True)), schema=schema)
-
-
-def _parse_all(documents: list[Document]) -> tuple[list[Row], list[Row]]:
+    rejects = Rejects(str(path), strict)
     rows: list[Row] = []
-    quarantine: list[Row] = []
-    for name, data in documents:
-        _parse_document(name, data, rows, quarantine)
-    return rows, quarantine
+    for name, data in sorted(documents, key=lambda document: document[0]):
+        _parse_document(name, data, rows, rejects)
+    return rejects.table(_frame(rows), files=len(documents))
 
 
-def _parse_document(name: str, data: bytes, rows: list[Row], quarantine: list[Row]) -> None:
+def _frame(rows: list[Row]) -> pl.DataFrame:
+    """Built column by column: polars converts a list of str far faster than rows of tuples."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(FIELDS)
+    schema = dict.fromkeys(FIELDS, pl.String)
+    frame = pl.DataFrame(dict(zip(FIELDS, columns, strict=True)), schema=schema)
+    return frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(RECORD))
+
+
+def _parse_document(name: str, data: bytes, rows: list[Row], rejects: Rejects) -> None:
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
-        quarantine.append((SOURCE, name, None, None, "malformed_xml", str(exc)))
+        rejects.add(name, name, "malformed_xml", str(exc), XML_FIX)
         return
     lower = _LOWER
     collection = next((root.get(a) for a in COLLECTION_ATTRIBUTES if root.get(a)), None)
@@ -171,13 +172,11 @@ def _parse_document(name: str, data: bytes, rows: list[Row], quarantine: list[Ro
         output = "" if answer is None else _text(answer)
         pair_id = f"{name}#{pair.get('pid')}"
         if question is None:
-            detail = f"<{pair.tag} pid={pair.get('pid')}> has no question element"
-            quarantine.append((SOURCE, pair_id, None, output, "malformed_xml", detail))
+            problem = f"<{pair.tag} pid={pair.get('pid')}> has no question element"
+            rejects.add(pair_id, name, "malformed_xml", problem, XML_FIX, (None, output))
             continue
         qid = question.get("qid") or pair_id
-        rows.append(
-            (SOURCE, qid, _text(question), output, collection, focus, question.get("qtype"), url)
-        )
+        rows.append((qid, _text(question), output, collection, focus, question.get("qtype"), url))
 
 
 class _LowerCase(dict[str, str]):
@@ -208,19 +207,17 @@ def _text(element: ET.Element) -> str:
     return "".join(element.itertext()) if len(element) else (element.text or "")
 
 
-def _read_kaggle_csv(path: Path) -> RawRead:
-    """The Kaggle flattening has no ids: a row is `csv:<row number>`, counting from 0."""
-    frame = read_csv(path)
-    require_columns(path, frame.columns, KAGGLE_COLUMNS)
-    require_rows(path, frame.height)
-    rows = frame.select(
-        source=pl.lit(SOURCE, pl.String),
-        source_id=pl.format("csv:{}", pl.int_range(pl.len())),
-        input=pl.col("question"),
-        output=pl.col("answer"),
-        collection=pl.col("source"),
-        focus=pl.col("focus_area"),
+def _read_kaggle_csv(path: Path, strict: bool) -> Table:
+    """The Kaggle flattening has no ids: a row's `qid` is `csv:<row number>`, counting from 0."""
+    table = read_csv(path, KAGGLE, strict)
+    rows = table.rows.select(
+        qid=pl.format("csv:{}", RECORD),
+        question="question",
+        answer="answer",
+        source="source",
+        focus="focus_area",
         qtype=pl.lit(None, pl.String),
         url=pl.lit(None, pl.String),
+        **{RECORD: pl.col(RECORD)},
     )
-    return RawRead(rows=rows, path=str(path))
+    return Table(rows=rows, path=table.path, rejects=table.rejects)

@@ -1,3 +1,5 @@
+"""Every table format read into the same rows; inputs unusable as a whole are one error each."""
+
 from __future__ import annotations
 
 import json
@@ -7,11 +9,15 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from meddata.config import load_config
 from meddata.errors import InputError
-from meddata.raw import read_wikidoc, read_wikidoc_hub
+from meddata.raw import read_source
+from meddata.raw.tables import read_hub
 from meddata.schema import RAW_SCHEMA
 
-SOURCE = "medical_meadow_wikidoc"
+WIKIDOC = load_config().source("medical_meadow_wikidoc")
+PATIENT = load_config().source("medical_meadow_wikidoc_patient_information")
+SOURCE = WIKIDOC.name
 RECORDS = [
     {
         "instruction": "Answer this question truthfully",
@@ -49,24 +55,38 @@ def write(path: Path) -> Path:
     return path
 
 
+def read(path: Path) -> pl.DataFrame:
+    return read_source(WIKIDOC, path.parent, path).rows
+
+
 @pytest.mark.parametrize("name", ["rows.csv", "rows.json", "rows.jsonl", "rows.parquet"])
 def test_every_format_gives_the_same_rows(tmp_path: Path, name: str) -> None:
-    assert_frame_equal(read_wikidoc(write(tmp_path / name), SOURCE), EXPECTED)
+    assert_frame_equal(read(write(tmp_path / name)), EXPECTED)
 
 
 def test_json_lines_in_a_json_file(tmp_path: Path) -> None:
     path = tmp_path / "rows.json"
     path.write_text("\n".join(json.dumps(r) for r in RECORDS))
 
-    assert_frame_equal(read_wikidoc(path, SOURCE), EXPECTED)
+    assert_frame_equal(read(path), EXPECTED)
+
+
+def test_csv_with_a_byte_order_mark_crlf_and_a_long_field(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    long = "x" * 200_000
+    path.write_bytes(
+        b'\xef\xbb\xbfinput,output\r\n"q, with comma","two\r\nlines"\r\nq2,' + long.encode()
+    )
+
+    rows = read(path)
+
+    assert rows["input"].to_list() == ["q, with comma", "q2"]
+    assert rows["output"].to_list() == ["two\r\nlines", long]
 
 
 def test_shipped_files(repo_raw: Path) -> None:
-    folder = repo_raw / "medical_meadow_wikidoc"
-    sample = read_wikidoc(folder / "medical_meadow_wikidoc_sample.csv", SOURCE)
-    patient = read_wikidoc(
-        folder / "medical_meadow_wikidoc_patient_information.json", f"{SOURCE}_patient_information"
-    )
+    sample = read_source(WIKIDOC, repo_raw).rows
+    patient = read_source(PATIENT, repo_raw).rows
 
     assert sample.height == 1000
     assert patient.height == 5942
@@ -92,8 +112,9 @@ def test_shipped_files(repo_raw: Path) -> None:
         (
             "rows.csv",
             b"input,output\nq,\xff\n",
-            "not valid UTF-8 \\(byte 0xff at offset 15, line 2\\)",
+            r"no readable rows \(1 unreadable; the first at line 2 \(record 0\): not valid UTF-8",
         ),
+        ("rows.csv", b"inp\xfft,output\nq,a\n", "byte 0xff at offset 3, line 1"),
         ("rows.csv", b"", "file is empty"),
         ("rows.json", b"  \n", "file is empty"),
         (
@@ -103,16 +124,12 @@ def test_shipped_files(repo_raw: Path) -> None:
         ),
         ("rows.json", b'{"rows": 1}', r"found \[rows\], expected \[input, output\]"),
         ("rows.json", b'"text"', "holds a JSON str"),
-        ("rows.json", b'[{"input": "q", "output": 3}]', "row 0: output is not text"),
-        ("rows.json", b'[["q", "a"]]', "row 0: holds a JSON list"),
-        (
-            "rows.jsonl",
-            b'{"input": "q", "output": "a"}\n\n{"input": "q"}\n',
-            "line 3: missing column",
-        ),
-        ("rows.jsonl", b'{"input": "q", "output": "a"}\n{oops}\n', r"not valid JSON \(.* line 2"),
+        ("rows.json", b'[{"input": "q", "output": 3}]', r"\(record 0\): output is not text: 3"),
+        ("rows.json", b'[["q", "a"]]', r"holds no JSON objects \(the first is a list\)"),
+        ("rows.json", b'[{"input": "q", "answer": "a"}]', r"missing column\(s\) output: found"),
+        ("rows.jsonl", b"{oops}\n", r"no readable rows .* line 1 \(record 0\): not valid JSON"),
         ("rows.parquet", b"PAR1 not really", "not a valid parquet file"),
-        ("rows.txt", b"input,output\nq,a\n", r"unsupported file type \.txt\. Use one of: \.csv"),
+        ("rows.parquet", b"", "file is empty"),
     ],
 )
 def test_bad_file_is_an_input_error_naming_it(
@@ -122,7 +139,7 @@ def test_bad_file_is_an_input_error_naming_it(
     path.write_bytes(content)
 
     with pytest.raises(InputError, match=problem) as caught:
-        read_wikidoc(path, SOURCE)
+        read(path)
     assert str(caught.value).startswith(str(path))
 
 
@@ -131,14 +148,14 @@ def test_parquet_with_a_non_text_column(tmp_path: Path) -> None:
     pl.DataFrame({"input": ["q"], "output": [1]}).write_parquet(path)
 
     with pytest.raises(InputError, match="column output holds Int64, expected text"):
-        read_wikidoc(path, SOURCE)
+        read(path)
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="file not found"):
-        read_wikidoc(tmp_path / "absent.csv", SOURCE)
+        read(tmp_path / "absent.csv")
     with pytest.raises(InputError, match="is a folder"):
-        read_wikidoc(tmp_path, SOURCE)
+        read_source(WIKIDOC, tmp_path, tmp_path)
 
 
 def test_hub_dataset_becomes_raw_rows(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,7 +167,7 @@ def test_hub_dataset_becomes_raw_rows(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(datasets, "load_dataset", load_dataset)
 
-    rows = read_wikidoc_hub("medalpaca/medical_meadow_wikidoc", SOURCE)
+    rows = read_source(WIKIDOC, Path("unused"), "hub").rows
 
     assert_frame_equal(rows, EXPECTED)
 
@@ -164,4 +181,4 @@ def test_hub_failure_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(datasets, "load_dataset", offline)
 
     with pytest.raises(InputError, match=r"^hub:medalpaca/x: could not load it .*Couldn't reach"):
-        read_wikidoc_hub("medalpaca/x", SOURCE)
+        read_hub("medalpaca/x", WIKIDOC.columns)
