@@ -201,4 +201,4 @@ def test_a_variant_samples_with_its_own_seed(tmp_path: Path) -> None:
     assert "sample_seed" not in info("chat_default_seed")
     card = (tmp_path / "p" / "chat_seeded" / "README.md").read_text()
     assert "A seeded sample (seed 7) of 5 rows per corpus." in card
-    assert "Rows of qa, as single-turn instructions for **meta-llama/Meta-Llama-3-8B-Instruct**" in card
+    assert "Rows of qa, as single-turn instructions for **meta-llama/Meta-Llama-3" in card

@@ -30,6 +30,8 @@ def test_help_explains_the_build(tmp_path: Path) -> None:
     assert result.returncode == 0
     for option in ("--variants", "--config", "--input", "--strict", "quarantine"):
         assert option in result.stdout
+    # help is Markdown: nothing in it may read as a tag and vanish
+    assert "(NS/VARIANT)" in meddata("publish", "--help", cwd=tmp_path).stdout
 
 
 def test_sources_help_documents_every_key(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def publish_datasets(
 
 def publish(
     namespace: Annotated[
-        str, typer.Option(help="Hub user or organization that owns the repos (NS/<variant>).")
+        str, typer.Option(help="Hub user or organization that owns the repos (NS/VARIANT).")
     ],
     variants: Annotated[
         list[str] | None,
