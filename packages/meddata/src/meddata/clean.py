@@ -22,7 +22,7 @@ REASONS = (
     "duplicate_exact",
     "duplicate_normalized",
 )
-"""Drop reasons, in the order they are tested (plus `malformed_xml` from the readers)."""
+"""Drop reasons, in the order they are tested (the readers add theirs: raw.READ_REASONS)."""
 
 
 @dataclass(frozen=True)
