@@ -45,6 +45,7 @@ def train(
     ] = False,
 ) -> None:
     """Train RECIPE; the run folder (adapter, config, stats, loss.csv) is printed at the end."""
+    from medtrain.plan import check_fits
     from medtrain.recipes import load_recipe
     from medtrain.trainer import train as run_training
 
@@ -52,8 +53,63 @@ def train(
     if dataset:
         overrides.append(f"data.dataset={dataset}")
     config = load_recipe(recipe, overrides)
+    check_fits(config, force)
     run = run_training(config, run=run_dir, resume=resume, force=force)
     typer.echo(str(run))
+
+
+@app.command()
+def plan(
+    recipe: Annotated[
+        str, typer.Argument(help="Recipe name (see `medtrain recipes`) or a YAML file.")
+    ],
+    gpu: Annotated[
+        str,
+        typer.Option(help="Device to plan for: cpu, t4, l4, a10, a100-40, a100-80, h100, h200."),
+    ] = "a100-40",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a recipe value (repeatable), as for `train`."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Resolve RECIPE without loading weights: backend, precision, trainable parameters, rows,
+    tokens and steps per epoch, and peak memory by term against the GPU's (exit 1 if it does
+    not fit)."""
+    import json
+
+    from medtrain.plan import build_plan, device_named
+    from medtrain.plan_render import to_json, to_text
+    from medtrain.recipes import load_recipe
+
+    result = build_plan(load_recipe(recipe, list(set_ or [])), device_named(gpu))
+    typer.echo(json.dumps(to_json(result)) if as_json else to_text(result))
+    raise typer.Exit(0 if result.fits else 1)
+
+
+@app.command()
+def inspect(
+    recipe: Annotated[
+        str, typer.Argument(help="Recipe name (see `medtrain recipes`) or a YAML file.")
+    ],
+    n: Annotated[int, typer.Option("--n", help="Examples to show.")] = 2,
+    split: Annotated[
+        str | None, typer.Option(help="Split (default: the recipe's train split).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a recipe value (repeatable), as for `train`."),
+    ] = None,
+) -> None:
+    """Show tokenized examples of RECIPE's dataset with the trained tokens marked (colour in a
+    terminal, [[ ]] otherwise), the BOS/EOS/pad ids, and the share of tokens trained on."""
+    from medtrain.inspect import inspect_recipe
+    from medtrain.recipes import load_recipe
+
+    config = load_recipe(recipe, list(set_ or []))
+    out = Console(highlight=False, soft_wrap=True)
+    for line in inspect_recipe(config, n, split or config.data.train_split, out.is_terminal):
+        out.print(line)
 
 
 @app.command()
