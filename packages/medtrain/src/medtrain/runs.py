@@ -76,7 +76,7 @@ def read_config(run: Path) -> RecipeConfig:
 
 def environment(device: str) -> dict[str, Any]:
     versions: dict[str, str | None] = {}
-    for name in VERSIONED:
+    for name in ("medtrain", *VERSIONED):  # medtrain is None where it runs from PYTHONPATH
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -85,7 +85,6 @@ def environment(device: str) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "device": device,
-        "medtrain": importlib.metadata.version("medtrain"),
         **versions,
     }
 

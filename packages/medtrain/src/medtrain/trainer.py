@@ -140,9 +140,15 @@ def _datasets(recipe: RecipeConfig, tokenizer: Any) -> tuple[Prepared, Prepared]
 
 
 def train(
-    recipe: RecipeConfig, run: Path | None = None, resume: bool = False, force: bool = False
+    recipe: RecipeConfig,
+    run: Path | None = None,
+    resume: bool = False,
+    force: bool = False,
+    data: tuple[Prepared, Prepared] | None = None,
 ) -> Path:
-    """Train a recipe into a run folder (new, or the one --resume continues); returns it."""
+    """Train a recipe into a run folder (new, or the one --resume continues); returns it.
+    `data` (train, held-out) replaces the recipe's dataset: gpu/check.py trains on random ids
+    where neither datasets nor a built variant is at hand."""
     import torch
     import torch.distributed as dist
     from transformers import set_seed
@@ -161,7 +167,7 @@ def train(
     loaded.model.config.use_cache = False  # a KV cache also hides packed-example boundaries
     if loaded.resolved_path != recipe.model.base:
         recipe.model.resolved_path = loaded.resolved_path
-    train_set, test_set = _datasets(recipe, loaded.tokenizer)
+    train_set, test_set = data or _datasets(recipe, loaded.tokenizer)
     args = training_arguments(recipe, run, int(os.environ.get("WORLD_SIZE", "1")) > 1)
     is_main = args.process_index == 0
     if is_main:
