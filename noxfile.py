@@ -7,6 +7,7 @@ Virtual environments are reused between runs (`.nox/`); pass `-R` to skip reinst
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def tests(session: nox.Session) -> None:
     """The whole test suite of the three packages in one pytest run, slow end-to-end tests
     included; a skipped test fails it unless testsupport/skips.py lists it."""
     _install_stack(session, "test")
-    suites = ["testsupport/tests", *(f"packages/{pkg}/tests" for pkg in PACKAGES)]
+    suites = ["testsupport/tests", "gpu/tests", *(f"packages/{pkg}/tests" for pkg in PACKAGES)]
     session.run("pytest", *suites, *session.posargs)
 
 
@@ -150,6 +151,35 @@ def tests_unsloth(session: nox.Session) -> None:
     session.run("python", "-m", "pip", "uninstall", "-y", "torchvision", "xformers")
     session.install("-e", "packages/meddata", "-e", "packages/medtrain[test]", TORCH)
     session.run("pytest", "packages/medtrain/tests/test_unsloth.py", *session.posargs)
+
+
+def has_nvidia_driver() -> bool:
+    return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+
+
+@nox.session
+def gpu_check(session: nox.Session) -> None:
+    """GPU acceptance: mistral, llama and gemma with both backends, 20 steps each and a merged
+    export; writes artifacts/bench/gpu.json (`-- --models mistral --steps 5` etc.). Where
+    nothing can be installed: `python gpu/check.py [--site gpu-box/site]` (see gpu_box)."""
+    if not has_nvidia_driver():
+        session.error(
+            "gpu_check needs a CUDA GPU, and this machine has no NVIDIA driver (no nvidia-smi); "
+            "on a CPU, `python gpu/check.py --tiny` runs the same code path on tiny models"
+        )
+    torch = os.environ.get("MEDTOOLS_TORCH", "torch")  # the CUDA build the index serves
+    session.install(torch)
+    session.install(UNSLOTH_DEPS, torch)  # unsloth pins older transformers/trl/datasets
+    session.install("--no-deps", *UNSLOTH)
+    session.install("-e", "packages/meddata", "-e", "packages/medtrain", torch)
+    session.run("python", "gpu/check.py", *session.posargs)
+
+
+@nox.session
+def gpu_box(session: nox.Session) -> None:
+    """Download and slim what an offline GPU box lacks into gpu-box/site (under 64 MiB);
+    copy it beside the repository there and run `python gpu/check.py --site gpu-box/site`."""
+    session.run("python", "gpu/box.py", *session.posargs)
 
 
 @nox.session

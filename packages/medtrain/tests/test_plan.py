@@ -140,7 +140,7 @@ def test_a_run_that_cannot_fit_names_the_setting(recipe_file: Path) -> None:
     assert "training.gradient_accumulation_steps=48" in plan.suggestions
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("medtrain.plan.this_device", lambda: small)
-        with pytest.raises(UserError, match="--set training.per_device_train_batch_size=1"):
+        with pytest.raises(UserError, match=r"--set training\.per_device_train_batch_size=1"):
             check_fits(big_batch, force=False)
         check_fits(big_batch, force=True)  # --force starts it anyway
 

@@ -161,23 +161,18 @@ def estimate(shape: Shape, params: ParamCounts, s: Setup) -> Memory:
     )
 
 
-FORMULA = """\
+FORMULA = f"""\
 peak = weights + LoRA (weights + gradients + optimizer) + activations + logits + runtime
-  weights      4-bit: N_linear x {nf4:.4f} B (NF4 + double-quant absmax) + N_other x (4 B hf | p)
+  weights      4-bit: N_linear x {NF4_BYTES:.4f} B (NF4, double-quant absmax) + N_other x (4 | p)
                16/32-bit: N x p
   LoRA         N_lora x p_lora (weights) + N_lora x p_lora (gradients)
-  optimizer    adamw: 8 B x N_lora; adamw_8bit: {adam8:.3f} B x N_lora (tensors >= 4096 values)
+  optimizer    adamw: 8 B x N_lora; adamw_8bit: {ADAM8_BYTES:.3f} B x N_lora (tensors >= 4096)
   activations  per layer and token: 4(2h + heads) + p(2q + 2kv + 3i + LoRA inputs + r x adapted)
                no checkpointing: L x layer x b x s
                checkpointing: L x h x p_residual x b x s (0 for unsloth on CUDA) + 1 layer
   logits       b x s x V x (p_out + 8)   (unsloth's fused loss: 2 x p_out)
-  runtime      CUDA context {cuda} GB | CPU process {cpu} GB; +{frag:.0%} on activations and logits
-""".format(
-    nf4=NF4_BYTES,
-    adam8=ADAM8_BYTES,
-    cuda=CUDA_CONTEXT_GB,
-    cpu=CPU_RUNTIME_GB,
-    frag=FRAGMENTATION,
-)
+  runtime      CUDA context {CUDA_CONTEXT_GB} GB | CPU process {CPU_RUNTIME_GB} GB; \
++{FRAGMENTATION:.0%} on activations and logits
+"""
 """The formula `medtrain plan` prints (symbols: h hidden, i intermediate, q/kv attention widths,
 L layers, V vocabulary, r rank, p bytes per compute value, b x s micro-batch tokens)."""
