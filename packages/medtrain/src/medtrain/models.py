@@ -110,11 +110,21 @@ def load_model(path: str, model: ModelConfig) -> Any:
     if model.load_in_4bit and has_cuda():
         from transformers import BitsAndBytesConfig
 
+        sharded = sharded_launch()
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True,
             bnb_4bit_quant_type="nf4",
             bnb_4bit_use_double_quant=True,
             bnb_4bit_compute_dtype=kwargs["dtype"],
+            # FSDP and ZeRO-3 split the packed NF4 weights only when stored as floats
+            bnb_4bit_quant_storage=kwargs["dtype"] if sharded else "uint8",
         )
-        kwargs["device_map"] = {"": 0}
+        if not sharded:  # each DDP process on its own GPU; FSDP/ZeRO-3 place the shards
+            kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
     return AutoModelForCausalLM.from_pretrained(path, **kwargs)
+
+
+def sharded_launch() -> bool:
+    """Started by `accelerate launch` with an FSDP or DeepSpeed config."""
+    flags = ("ACCELERATE_USE_FSDP", "ACCELERATE_USE_DEEPSPEED")
+    return any(os.environ.get(flag, "").lower() == "true" for flag in flags)

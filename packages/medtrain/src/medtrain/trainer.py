@@ -184,7 +184,9 @@ def train(
     before_path = run / "checkpoints" / "eval_before.json"
     if checkpoint is None:  # a fresh start: score the untouched base on the held-out answers
         (run / "loss.csv").unlink(missing_ok=True)
-        before = trainer.evaluate()["eval_loss"]
+        # under DeepSpeed, evaluating before train() leaves the Trainer without its training
+        # engine (backward fails on None): the base is not scored there
+        before = None if trainer.is_deepspeed_enabled else trainer.evaluate()["eval_loss"]
         if is_main:
             before_path.parent.mkdir(exist_ok=True)
             runs.write_json(before_path, {"answer_loss": before})
@@ -194,11 +196,10 @@ def train(
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     runtime = time.perf_counter() - start
     after = trainer.evaluate()["eval_loss"]
+    save_adapter(trainer, run / "adapter")
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
     if is_main:
-        loaded.model.save_pretrained(run / "adapter")
-        loaded.tokenizer.save_pretrained(run / "adapter")
         stats = {
             "backend": loaded.backend,
             "runtime_s": round(runtime, 3),
@@ -217,6 +218,16 @@ def train(
         }
         write_outputs(run, recipe, stats)
     return run
+
+
+def save_adapter(trainer: Any, folder: Path) -> None:
+    """The adapter and tokenizer, saved by every process: under DeepSpeed ZeRO-3 and FSDP the
+    Trainer gathers the sharded LoRA weights first (a plain save_pretrained writes shards)."""
+    if trainer.is_fsdp_enabled:
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+    trainer.save_model(str(folder))
+    if trainer.args.process_index == 0:
+        (folder / "training_args.bin").unlink(missing_ok=True)  # the run folder has config.yaml
 
 
 def write_outputs(run: Path, recipe: RecipeConfig, stats: dict[str, Any]) -> None:
