@@ -8,12 +8,11 @@ For `mistral`, `llama` and `gemma`, each backend (hf, unsloth) trains 20 optimiz
 recipe's own settings (4-bit NF4, LoRA r 16 on all linear layers, batch 2 x 4, adamw_8bit,
 gradient checkpointing) through `medtrain.trainer.train`, then the hf run is exported with
 `medtrain.export.export_merged` (the 4-bit base dequantized, the adapter merged, 16-bit saved).
-Weights: the real checkpoints where the Hub is reachable, else random weights at the real
-architecture's full size (medtrain's shipped config.json, saved once per model to a scratch
-folder, tmpfs where there is one). Data: random token ids, the last 3/4 of each row labelled,
-so neither `datasets` nor a built variant is needed. Writes artifacts/bench/gpu.json after each
-model: tokens/s, peak VRAM (allocated and reserved), first/last loss, wall times, the plan's
-estimate beside the measured peak, and the unsloth/hf tokens/s ratio per model.
+Weights: the real checkpoints where the Hub is reachable, else random ones at the real full size
+(medtrain's shipped config.json; saved to tmpfs where there is one). Data: random ids, the last
+3/4 of each row labelled (no `datasets`, no built variant). Writes artifacts/bench/gpu.json after
+each model: tokens/s, peak VRAM, first/last loss, wall times, the plan's estimate beside the
+measured peak, and the unsloth/hf tokens/s ratio; each child process's log beside it.
 """
 
 from __future__ import annotations
@@ -87,14 +86,9 @@ def random_base(recipe_name: str, folder: Path, tiny: bool) -> Path:
 
     cfg, _ = model_config(load_recipe(recipe_name).model)
     if tiny:
-        small = {
-            "hidden_size": 64,
-            "intermediate_size": 128,
-            "num_hidden_layers": 2,
-            "head_dim": 16,
-        }
-        cfg = {**cfg, **small, "num_attention_heads": 4, "num_key_value_heads": 2}
-        cfg["vocab_size"] = min(cfg["vocab_size"], 32000)
+        small = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2}
+        heads = {"head_dim": 16, "num_attention_heads": 4, "num_key_value_heads": 2}
+        cfg = {**cfg, **small, **heads, "vocab_size": min(cfg["vocab_size"], 32000)}
     device = "cpu" if tiny else "cuda"
     with torch.device(device):
         model = AutoModelForCausalLM.from_config(
@@ -102,7 +96,6 @@ def random_base(recipe_name: str, folder: Path, tiny: bool) -> Path:
         )
     model.save_pretrained(folder)
     standin_tokenizer(recipe_name).save_pretrained(folder)
-    del model
     return folder
 
 
@@ -119,11 +112,6 @@ def random_rows(n: int, seq: int, vocab: int, seed: int) -> list[dict[str, Any]]
         labels = [IGNORE] * (seq // 4) + ids[seq // 4 :]
         rows.append({"input_ids": ids, "labels": labels, "length": seq})
     return rows
-
-
-def losses(run: Path) -> list[float]:
-    with (run / "loss.csv").open() as f:
-        return [float(r["loss"]) for r in csv.DictReader(f)]
 
 
 def free_memory() -> None:
@@ -164,7 +152,8 @@ def train_one(name: str, base: str, backend: str, args: argparse.Namespace, root
     run = train(recipe, run=root / "runs" / f"{name}-{backend}", force=args.tiny, data=data)
     wall = time.perf_counter() - start
     stats = json.loads((run / "trainer_stats.json").read_text())
-    curve = losses(run)
+    with (run / "loss.csv").open() as f:
+        curve = [float(r["loss"]) for r in csv.DictReader(f)]
     cuda = torch.cuda.is_available()
     return {
         "model": name,
@@ -219,39 +208,35 @@ def child(args: argparse.Namespace, hub: bool) -> dict:
 
 
 def check_model(name: str, args: argparse.Namespace, root: Path) -> dict:
-    """Each backend's child process for one model; then the base is removed."""
-    runs = []
+    """Each backend's child process for one model (its log beside --out); then the base goes."""
+    runs, start = [], time.perf_counter()
     for backend in args.backends.split(","):
         cmd = [
-            sys.executable,
-            __file__,
-            "--child",
-            backend,
-            "--models",
-            name,
-            "--scratch",
-            str(root),
-            "--steps",
-            str(args.steps),
-            "--seq",
-            str(args.seq),
-        ]
-        cmd += ["--tiny"] if args.tiny else []
-        cmd += ["--site", str(args.site)] if args.site else []
-        start = time.perf_counter()
-        got = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
+            sys.executable, __file__, "--child", backend, "--models", name, "--scratch", str(root),
+            "--steps", str(args.steps), "--seq", str(args.seq), *(["--tiny"] if args.tiny else []),
+            *(["--site", str(args.site)] if args.site else []),
+        ]  # fmt: skip
+        log = args.out.with_name(f"gpu-{name}-{backend}.log")
+        began = time.perf_counter()
+        with log.open("w") as err:
+            got = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True, check=False)
         lines = got.stdout.strip().splitlines()
         if got.returncode == 0 and lines:
             runs.append(
-                {**json.loads(lines[-1]), "process_s": round(time.perf_counter() - start, 1)}
+                {**json.loads(lines[-1]), "process_s": round(time.perf_counter() - began, 1)}
             )
         else:
-            runs.append({"model": name, "backend": backend, "error": f"exit {got.returncode}"})
+            tail = log.read_text().strip().splitlines()[-1:] or [""]
+            runs.append({"model": name, "backend": backend, "error": tail[0], "log": str(log)})
+        print(
+            f"gpu_check: {name}/{backend}: {'failed' if 'error' in runs[-1] else 'ok'}", flush=True
+        )
     shutil.rmtree(root / "bases" / name, ignore_errors=True)
     by = {r["backend"]: r["tokens_per_s"] for r in runs if "error" not in r}
     both = {"hf", "unsloth"} <= set(by)
     ratio = round(by["unsloth"] / by["hf"], 3) if both else None
-    return {"model": name, "runs": runs, "unsloth_over_hf": ratio}
+    wall = round(time.perf_counter() - start, 1)
+    return {"model": name, "runs": runs, "unsloth_over_hf": ratio, "wall_s": wall}
 
 
 def environment(hub: bool, args: argparse.Namespace) -> dict:
@@ -304,9 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in m["runs"]
         if "error" in r or "error" in r.get("export", {})
     ]
-    print(
-        f"gpu_check: {report['wall_s']} s; failed: {failed or 'none'}; {args.out}", file=sys.stderr
-    )
+    print(f"gpu_check: {report['wall_s']} s; failed: {failed or 'none'}; {args.out}")
     return 1 if failed else 0
 
 
