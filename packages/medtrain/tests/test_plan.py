@@ -153,3 +153,13 @@ def test_train_runs_the_check_before_loading(recipe_file: Path, monkeypatch: Any
     )
     assert isinstance(got.exception, UserError)
     assert "gradient_accumulation_steps=48" in str(got.exception)
+
+
+def test_plan_cli_exits_1_and_names_the_fix_when_it_does_not_fit() -> None:
+    args = ["plan", "gemma", "--gpu", "t4", "--json", "--set", "data.dataset=/absent"]
+    got = CliRunner().invoke(app, args)
+    assert got.exit_code == 1
+    plan = json.loads(got.output)
+    assert plan["fits"] is False and plan["precision"] == "float16"
+    assert plan["suggestions"] == ["--set training.backend=unsloth"]  # fused loss: 256k vocab
+    assert plan["peak_memory_gb"] > plan["usable_memory_gb"]

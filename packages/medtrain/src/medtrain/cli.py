@@ -64,9 +64,11 @@ def plan(
         str, typer.Argument(help="Recipe name (see `medtrain recipes`) or a YAML file.")
     ],
     gpu: Annotated[
-        str,
-        typer.Option(help="Device to plan for: cpu, t4, l4, a10, a100-40, a100-80, h100, h200."),
-    ] = "a100-40",
+        str | None,
+        typer.Option(
+            help="Plan for: cpu, t4, l4, a10, a100-40, a100-80, h100, h200 (default: this machine)."
+        ),
+    ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a recipe value (repeatable), as for `train`."),
@@ -78,11 +80,12 @@ def plan(
     not fit)."""
     import json
 
-    from medtrain.plan import build_plan, device_named
+    from medtrain.plan import build_plan, device_named, this_device
     from medtrain.plan_render import to_json, to_text
     from medtrain.recipes import load_recipe
 
-    result = build_plan(load_recipe(recipe, list(set_ or [])), device_named(gpu))
+    device = device_named(gpu) if gpu else this_device()
+    result = build_plan(load_recipe(recipe, list(set_ or [])), device)
     typer.echo(json.dumps(to_json(result)) if as_json else to_text(result))
     raise typer.Exit(0 if result.fits else 1)
 

@@ -40,6 +40,14 @@ GPUS = {
     "h200": Device("h200", 150.1 * GB, (9, 0)),
 }
 """Memory as CUDA reports it (total_memory) and compute capability of common GPUs."""
+GPU_HEADROOM = 0.9
+"""Share of a GPU's memory a plan may fill: published 7B QLoRA peaks (reserved memory) ran up
+to 19% above this model's estimate (packages/medtrain/README.md, "Memory plan")."""
+
+
+def usable(device: Device) -> float:
+    """Bytes a run may plan to use on the device (all of the CPU's; 90% of a GPU's)."""
+    return device.memory * (1.0 if device.capability is None else GPU_HEADROOM)
 
 
 def cpu_device() -> Device:
@@ -96,7 +104,7 @@ class Plan:
 
     @property
     def fits(self) -> bool:
-        return self.memory.total <= self.device.memory
+        return self.memory.total <= usable(self.device)
 
 
 def pick_backend(requested: str, device: Device) -> str:
@@ -130,9 +138,10 @@ def setup_for(recipe: RecipeConfig, device: Device, data: DataStats, backend: st
     )
 
 
-def fixes(recipe: RecipeConfig) -> list[list[str]]:
+def fixes(recipe: RecipeConfig, device: Device) -> list[list[str]]:
     """Settings that lower peak memory and are not already on, each a group of --set values
-    (batch 1 keeps the effective batch through gradient accumulation)."""
+    (batch 1 keeps the effective batch through gradient accumulation; a shorter max_seq_length,
+    last, drops the rows longer than it)."""
     t, groups = recipe.training, []
     if not t.gradient_checkpointing:
         groups.append(["training.gradient_checkpointing=true"])
@@ -148,6 +157,9 @@ def fixes(recipe: RecipeConfig) -> list[list[str]]:
         groups.append(["model.load_in_4bit=true"])
     if "8bit" not in t.optim:
         groups.append(["training.optim=adamw_8bit"])
+    if device.capability is not None and t.backend != "unsloth":
+        groups.append(["training.backend=unsloth"])
+    groups.append([f"model.max_seq_length={recipe.model.max_seq_length // 2}"])
     return groups
 
 
@@ -160,10 +172,12 @@ def suggest(recipe: RecipeConfig, device: Device, data: DataStats, backend: str)
     fits, else nothing."""
     shape, _ = load_shape(recipe.model)
     params = count_params(shape, recipe.lora)
-    groups = fixes(recipe)
+    groups = fixes(recipe, device)
     for sets in [*groups, [s for g in groups for s in g]]:
-        mem = estimate(shape, params, setup_for(_with(recipe, sets), device, data, backend))
-        if sets and mem.total <= device.memory:
+        changed = _with(recipe, sets)
+        chosen = pick_backend(changed.training.backend, device)
+        mem = estimate(shape, params, setup_for(changed, device, data, chosen))
+        if sets and mem.total <= usable(device):
             return tuple(sets)
     return ()
 
@@ -176,7 +190,7 @@ def build_plan(recipe: RecipeConfig, device: Device, tokenize: bool = True) -> P
     compute, lora_dtype = precision(device, recipe.model.dtype)
     setup = setup_for(recipe, device, data, backend)
     memory = estimate(shape, params, setup)
-    fits = memory.total <= device.memory
+    fits = memory.total <= usable(device)
     return Plan(
         recipe=recipe,
         device=device,
@@ -197,12 +211,12 @@ def build_plan(recipe: RecipeConfig, device: Device, tokenize: bool = True) -> P
 
 def refusal(plan: Plan) -> str:
     """Why a run cannot start, and the setting that would let it."""
-    need, have = plan.memory.total / GB, plan.device.memory / GB
+    need, have = plan.memory.total / GB, usable(plan.device) / GB
     fix = " ".join(f"--set {s}" for s in plan.suggestions)
     hint = f"try {fix}" if fix else "no single setting fits it: shorten model.max_seq_length"
     return (
         f"recipe '{plan.recipe.name}' needs about {need:.1f} GB at its peak but {plan.device.name} "
-        f"has {have:.1f} GB (see `medtrain plan {plan.recipe.name}`); {hint}"
+        f"offers {have:.1f} GB (see `medtrain plan {plan.recipe.name}`); {hint}"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medtrain.plan import Plan, refusal
+from medtrain.plan import Plan, refusal, usable
 from medtrain.plan_memory import FORMULA, GB
 
 
@@ -18,6 +18,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "recipe": plan.recipe.name,
         "gpu": plan.device.name,
         "gpu_memory_gb": round(plan.device.memory / GB, 2),
+        "usable_memory_gb": round(usable(plan.device) / GB, 2),
         "backend": plan.backend,
         "precision": plan.precision,
         "lora_dtype": plan.lora_dtype,
@@ -61,7 +62,7 @@ def to_text(plan: Plan, formula: bool = True) -> str:
         f"micro-batch   {s.batch} x {s.seq} tokens"
         + (" (packed)" if r.data.packing else " (longest rows together)"),
         "peak memory   " + ", ".join(f"{k} {v / GB:.2f}" for k, v in vars(m).items()) + " GB",
-        f"              = {m.total / GB:.2f} GB of {plan.device.memory / GB:.1f} GB: "
+        f"              = {m.total / GB:.2f} GB of {usable(plan.device) / GB:.1f} GB usable: "
         + ("fits" if plan.fits else "DOES NOT FIT"),
     ]
     if not plan.fits:
