@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from medtrain.config import RecipeConfig, apply_overrides, from_dict, to_dict
 from medtrain.errors import UserError
-from medtrain.plan_data import DataStats, dataset_stats, optimizer_steps, plan_tokenizer
+from medtrain.plan_data import DataStats, dataset_stats, optimizer_steps
 from medtrain.plan_memory import GB, Memory, Setup, estimate
 from medtrain.plan_shapes import ParamCounts, Shape, count_params, load_shape
 
@@ -185,7 +185,7 @@ def suggest(recipe: RecipeConfig, device: Device, data: DataStats, backend: str)
 def build_plan(recipe: RecipeConfig, device: Device, tokenize: bool = True) -> Plan:
     shape, source = load_shape(recipe.model)
     params = count_params(shape, recipe.lora)
-    data = dataset_stats(recipe, plan_tokenizer(recipe) if tokenize else None)
+    data = dataset_stats(recipe, tokenize)
     backend = pick_backend(recipe.training.backend, device)
     compute, lora_dtype = precision(device, recipe.model.dtype)
     setup = setup_for(recipe, device, data, backend)

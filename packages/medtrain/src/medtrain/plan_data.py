@@ -53,7 +53,10 @@ def plan_tokenizer(recipe: RecipeConfig) -> Any:
     if local:
         tokenizer = AutoTokenizer.from_pretrained(local)
     elif hub_reachable():
-        tokenizer = AutoTokenizer.from_pretrained(model.base)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(model.base)
+        except OSError:  # gated or missing: the plan goes on without token counts
+            return None
     elif model.gguf_fallback:
         source = gguf_source(model.gguf_fallback)
         converted = cache_dir() / source.stem
@@ -85,13 +88,14 @@ def not_built(recipe: RecipeConfig) -> str:
     )
 
 
-def dataset_stats(recipe: RecipeConfig, tokenizer: Any) -> DataStats:
+def dataset_stats(recipe: RecipeConfig, tokenize_rows: bool = True) -> DataStats:
     """Tokenize the training split the way training does (same rendering and label mask)."""
     from medtrain.data import IGNORE, example_text, tokenize
 
     data, max_len = recipe.data, recipe.model.max_seq_length
     if not split_files(data.dataset, data.train_split):
         return DataStats(None, 0, None, None, None, None, not_built(recipe))
+    tokenizer = plan_tokenizer(recipe) if tokenize_rows else None
     rows = read_rows(data.dataset, data.train_split)
     if data.max_train_samples is not None:
         rows = rows[: data.max_train_samples]
