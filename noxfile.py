@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -180,6 +181,32 @@ def gpu_box(session: nox.Session) -> None:
     """Download and slim what an offline GPU box lacks into gpu-box/site (under 64 MiB);
     copy it beside the repository there and run `python gpu/check.py --site gpu-box/site`."""
     session.run("python", "gpu/box.py", *session.posargs)
+
+
+BOX_PINS = ("transformers==5.17.0", "peft", "accelerate==1.15.0", "safetensors")
+"""The offline GPU box's ML libraries (gpu_box_verify mimics it with a CPU torch)."""
+
+
+@nox.session
+def gpu_box_verify(session: nox.Session) -> None:
+    """The offline box mimicked on a CPU: an environment holding only what such a box has,
+    the slimmed folder built for this Python, and `gpu/check.py --tiny` over 3 models x 2
+    backends + exports with nothing of ours installed."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from gpu.box import BOX_HAS
+
+    ours = {"torch", "transformers", "peft", "accelerate", "safetensors", "triton", "torchvision"}
+    session.install(TORCH, *BOX_PINS, *(p for p in BOX_HAS if p not in ours))
+    version = session.run(
+        "python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])", silent=True
+    )
+    out = Path(session.create_tmp()) / "gpu-box"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("python", "gpu/box.py", "--out", str(out), "--python-version", str(version).strip())
+    session.run(
+        "python", "gpu/check.py", "--site", str(out / "site"), "--tiny", "--steps", "2",
+        "--seq", "32", "--out", str(out / "gpu.json"), env={"PYTHONPATH": ""},
+    )  # fmt: skip
 
 
 @nox.session
