@@ -107,7 +107,8 @@ class Plan:
         return self.memory.total <= usable(self.device)
 
 
-def pick_backend(requested: str, device: Device) -> str:
+def pick_backend(requested: str) -> str:
+    """The backend `auto` resolves to: unsloth where it is installed (not imported: slow)."""
     if requested != "auto":
         return requested
     return "unsloth" if importlib.util.find_spec("unsloth") is not None else "hf"
@@ -175,7 +176,7 @@ def suggest(recipe: RecipeConfig, device: Device, data: DataStats, backend: str)
     groups = fixes(recipe, device)
     for sets in [*groups, [s for g in groups for s in g]]:
         changed = _with(recipe, sets)
-        chosen = pick_backend(changed.training.backend, device)
+        chosen = pick_backend(changed.training.backend)
         mem = estimate(shape, params, setup_for(changed, device, data, chosen))
         if sets and mem.total <= usable(device):
             return tuple(sets)
@@ -186,7 +187,7 @@ def build_plan(recipe: RecipeConfig, device: Device, tokenize: bool = True) -> P
     shape, source = load_shape(recipe.model)
     params = count_params(shape, recipe.lora)
     data = dataset_stats(recipe, tokenize)
-    backend = pick_backend(recipe.training.backend, device)
+    backend = pick_backend(recipe.training.backend)
     compute, lora_dtype = precision(device, recipe.model.dtype)
     setup = setup_for(recipe, device, data, backend)
     memory = estimate(shape, params, setup)
