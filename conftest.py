@@ -6,4 +6,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-pytest_plugins = ["testsupport.fixtures", "testsupport.skips"]
+pytest_plugins = ["testsupport.fixtures", "testsupport.hub", "testsupport.skips"]

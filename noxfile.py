@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import nox
@@ -67,10 +66,17 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *suites, *session.posargs)
 
 
+# The oldest huggingface_hub the packages allow (their `>=2.0` floor): 2.0 brings the
+# `huggingface_hub.utils.httpx` export the Hub code uses (see test_package_boundaries.py).
+HUB_FLOOR = "huggingface_hub==2.0.0"
+
+
 @nox.session(tags=["ci"])
 def tests_meddata_alone(session: nox.Session) -> None:
-    """meddata installed on its own: no torch, transformers or GPU library may be needed."""
+    """meddata installed on its own, with huggingface_hub at its floor: no torch, transformers
+    or GPU library may be needed, and publishing works with the oldest client allowed."""
     session.install("-e", "packages/meddata[test]")
+    session.install(HUB_FLOOR)
     session.run(
         "python",
         "-c",
@@ -214,7 +220,11 @@ def pipeline(session: nox.Session) -> None:
     """The main job, offline on a CPU: build the datasets, train smollm2-cpu briefly, evaluate
     and write the report (`-- --set training.max_steps=N` to change the training)."""
     _install_stack(session)
-    run = Path("artifacts/runs") / f"smollm2-cpu-{time.strftime('%Y%m%d-%H%M%S')}"
+    name = session.run(
+        "python", "-c", "from medtrain.runs import run_name; print(run_name('smollm2-cpu'))",
+        silent=True,
+    )  # fmt: skip
+    run = Path("artifacts/runs") / str(name).split()[-1]  # named as medtrain names runs (UTC)
     session.run("meddata", "build")
     session.run("medtrain", "train", "smollm2-cpu", "--run-dir", str(run), *session.posargs)
     session.run(

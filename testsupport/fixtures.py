@@ -45,3 +45,18 @@ def tiny_run(tiny_root: Path) -> Path:
     from testsupport.runs import write_run
 
     return write_run(tiny_root)
+
+
+@pytest.fixture(scope="session")
+def real_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every variant built once from the embedded raw data; returns the folder holding
+    `processed/` and `clean/`."""
+    from meddata.build import BuildConfig, build
+    from meddata.variants import expand
+
+    root = tmp_path_factory.mktemp("build")
+    config = BuildConfig(
+        raw_dir=REPO / "data" / "raw", out_dir=root / "processed", clean_dir=root / "clean"
+    )
+    build(list(expand(config.data).values()), config)
+    return root

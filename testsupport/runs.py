@@ -1,4 +1,5 @@
-"""A finished training run folder (docs/schemas.md §3) of a tiny model, without training."""
+"""A finished training run folder (docs/schemas.md §3) of a tiny model, without training, and the
+eval/ files medeval adds (§4): every file matches its schema in schemas/."""
 
 from __future__ import annotations
 
@@ -7,9 +8,27 @@ from pathlib import Path
 
 import yaml
 
+from testsupport.schemas import validate_run_folder
 from testsupport.tiny import tiny_chat_llama
 from testsupport.tokenizers import chatml_byte_tokenizer
 from testsupport.variants import QA, qa_pair_rows, write_variant
+
+BASE_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+"""The base model the tiny runs name (its weights come from `model.resolved_path`)."""
+
+STATS = {
+    "backend": "hf", "runtime_s": 12.5, "train_samples_per_second": 3.2, "tokens_seen": 2000,
+    "tokens_per_second": 160.0, "train_loss": 2.3456, "global_step": 20,
+    "eval_answer_loss_before": 2.5, "eval_answer_loss_after": 2.1, "train_examples": 40,
+    "dropped_overlong": 0, "world_size": 1, "peak_memory_mb": 512.0, "resumed_from": None,
+}  # fmt: skip
+"""trainer_stats.json of the tiny runs."""
+
+ENVIRONMENT = {
+    "python": "3.11.2", "platform": "Linux", "device": "cpu", "medtrain": "0.1.0",
+    "torch": "2.13.0", "transformers": "5.24.0", "peft": "0.21.0", "trl": "1.16.0",
+    "accelerate": "1.15.0", "datasets": "5.2.0", "bitsandbytes": None, "unsloth": None,
+}  # fmt: skip
 
 
 def write_run(root: Path, name: str = "tiny-cpu-20260101-000000") -> Path:
@@ -33,20 +52,46 @@ def write_run(root: Path, name: str = "tiny-cpu-20260101-000000") -> Path:
     peft_model.save_pretrained(run / "adapter")
     tokenizer.save_pretrained(run / "adapter")
     config = {
+        "name": "tiny-cpu",
         "model": {
-            "base": "tiny/llama",
-            "resolved_path": str(base_dir),
+            "base": BASE_ID,
+            "resolved_path": str(base_dir.resolve()),
             "chat_template": "tokenizer",
         },
-        "data": {"dataset": str(variant), "test_split": "test"},
-        "train": {"learning_rate": 2e-4, "max_steps": 20},
+        "data": {"dataset": str(variant.resolve()), "test_split": "test"},
+        "training": {"learning_rate": 2e-4, "max_steps": 20},
     }
-    (run / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (run / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     (run / "loss.csv").write_text(
         "step,loss,lr,grad_norm,tokens\n"
         + "".join(f"{s},{3.0 - 0.1 * s:.3f},0.0002,1.0,{100 * s}\n" for s in range(1, 21)),
         encoding="utf-8",
     )
-    stats = {"runtime_s": 12.5, "train_loss": 2.0, "global_step": 20, "tokens_seen": 2000}
-    (run / "trainer_stats.json").write_text(json.dumps(stats), encoding="utf-8")
+    (run / "trainer_stats.json").write_text(json.dumps(STATS, indent=2), encoding="utf-8")
+    (run / "environment.json").write_text(json.dumps(ENVIRONMENT, indent=2), encoding="utf-8")
+    (run / "README.md").write_text(f"# {name} (LoRA adapter)\n", encoding="utf-8")
+    validate_run_folder(run)
+    return run
+
+
+def write_eval(run: Path) -> Path:
+    """What `medeval evaluate` adds to a run folder: metrics, benchmarks, samples, the loss plot
+    and the report (fixed values, for the readers of these files)."""
+    (run / "eval").mkdir(exist_ok=True)
+    (run / "eval/loss.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    model = {"answer_loss": 2.0, "perplexity": 7.389, "n": 50, "answer_tokens": 900}
+    overlap = {"rouge_l": 0.12, "token_f1": 0.2, "n_generated": 8}
+    metrics = {
+        "base": {**model, **overlap},
+        "finetuned": {**model, **overlap, "answer_loss": 1.5, "rouge_l": 0.21},
+    }
+    (run / "eval/metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    result = {"acc": 0.5, "stderr": 0.05, "acc_norm": 0.48, "acc_norm_stderr": 0.05, "n": 100}
+    bench = {"pubmedqa": {"base": result, "finetuned": {**result, "acc": 0.56}}}
+    (run / "eval/benchmarks.json").write_text(json.dumps(bench), encoding="utf-8")
+    sample = {"id": "medquad:0", "question": "What is asthma?", "reference": "A lung disease."}
+    line = json.dumps({**sample, "base": "A cough.", "finetuned": "A disease of the airways."})
+    (run / "eval/samples.jsonl").write_text(line + "\n", encoding="utf-8")
+    (run / "report.md").write_text("# Report\n", encoding="utf-8")
+    validate_run_folder(run)
     return run

@@ -49,7 +49,7 @@ def vocab_tokenizer(family: str, cache: Path | None = None) -> Any:
     return AutoTokenizer.from_pretrained(saved)
 
 
-def _byte_level(special: dict[str, int], **tokens: str) -> Any:
+def byte_level_tokenizer(special: dict[str, int], **tokens: str) -> Any:
     """Byte-level BPE without merges: every byte is a token; `special` at the given ids."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
@@ -79,7 +79,7 @@ def gemma_standin_tokenizer() -> Any:
         "<start_of_turn>": 106,
         "<end_of_turn>": 107,
     }
-    return _byte_level(
+    return byte_level_tokenizer(
         special, bos_token="<bos>", eos_token="<eos>", unk_token="<unk>", pad_token="<pad>"
     )
 
@@ -94,7 +94,7 @@ def llama_standin_tokenizer() -> Any:
 
 def chatml_byte_tokenizer() -> Any:
     """Byte-level tokenizer with ChatML's special tokens first (ids 0-2) and a ChatML template."""
-    tokenizer = _byte_level(
+    tokenizer = byte_level_tokenizer(
         {token: i for i, token in enumerate(CHATML_SPECIAL)},
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",

@@ -1,10 +1,12 @@
-"""Dataset variant folders with every column of docs/schemas.md §2, written in the Hub layout."""
+"""Dataset variant folders with every column of docs/schemas.md §2, written in the Hub layout
+(each row checked against schemas/variant_row.schema.json)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from testsupport.schemas import validate_variant
 from testsupport.templates import SYSTEM, reference_render
 
 QA = [
@@ -67,6 +69,7 @@ def write_variant(folder: Path, train: list[dict[str, Any]], test: list[dict[str
     (folder / "data").mkdir(parents=True, exist_ok=True)
     pl.DataFrame(train).write_parquet(folder / "data" / "train-00000-of-00001.parquet")
     pl.DataFrame(test).write_parquet(folder / "data" / "test-00000-of-00001.parquet")
+    validate_variant(folder)
     return folder
 
 

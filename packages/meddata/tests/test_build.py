@@ -14,6 +14,7 @@ from meddata.build import COLUMNS, BuildConfig, build, stage_count
 from meddata.config import load_config
 from meddata.formats import render
 from meddata.variants import expand, select
+from testsupport.schemas import validate_variant
 
 VARIANTS = expand(load_config())
 
@@ -202,3 +203,10 @@ def test_a_variant_samples_with_its_own_seed(tmp_path: Path) -> None:
     card = (tmp_path / "p" / "chat_seeded" / "README.md").read_text()
     assert "A seeded sample (seed 7) of 5 rows per corpus." in card
     assert "Rows of qa, as single-turn instructions for **meta-llama/Meta-Llama-3" in card
+
+
+def test_written_variants_match_the_schemas(real_build: Path) -> None:
+    """Every column of every variant as schemas/variant_row.schema.json says medtrain and
+    medeval read it, and build_info.json as schemas/build_info.schema.json says."""
+    for name in VARIANTS:
+        validate_variant(real_build / "processed" / name, limit=50)

@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -17,15 +15,12 @@ import pytest
 from meddata.build import BuildConfig, build
 from meddata.config import load_config
 from meddata.variants import expand
+from testsupport.hub import client_env, run_cli
 from testsupport.hubstandin import HubStandIn
 from testsupport.paths import REPO
 
 VARIANTS = expand(load_config())
-
-TOKEN = "standin-token"
 NS = "medqa"
-
-CLI = [sys.executable, "-c", "from meddata.cli import main; main()"]
 
 READ_BACK = """
 import json, sys
@@ -88,46 +83,20 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "processed"
 
 
-@pytest.fixture(scope="module")
-def hub() -> Iterator[HubStandIn]:
-    with HubStandIn(tokens=frozenset({TOKEN})) as hub:
-        yield hub
+def publish(hub_server: HubStandIn, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("meddata", ["publish", *args], client_env(hub_server.url, home))
 
 
-def client_env(hub: HubStandIn, home: Path, token: str | None = TOKEN) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
-    env.update(
-        HF_ENDPOINT=hub.url,
-        HF_HUB_DISABLE_XET="1",
-        HF_HUB_DISABLE_TELEMETRY="1",
-        HF_HOME=str(home),
-        NO_PROXY="127.0.0.1",
-    )
-    if token is not None:
-        env["HF_TOKEN"] = token
-    return env
-
-
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=600, check=False)
-
-
-def publish(hub: HubStandIn, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    result = run([*CLI, "publish", *args], client_env(hub, home))
-    assert TOKEN not in result.stdout + result.stderr
-    return result
-
-
-def heads(hub: HubStandIn) -> dict[str, int]:
-    return {repo_id: len(repo.commits) for (_, repo_id), repo in hub.store.repos.items()}
+def heads(hub_server: HubStandIn) -> dict[str, int]:
+    return {repo_id: len(repo.commits) for (_, repo_id), repo in hub_server.store.repos.items()}
 
 
 @pytest.fixture(scope="module")
 def published(
-    hub: HubStandIn, built: Path, tmp_path_factory: pytest.TempPathFactory
+    hub_server: HubStandIn, built: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> subprocess.CompletedProcess[str]:
     result = publish(
-        hub, tmp_path_factory.mktemp("home"), "--namespace", NS, "--processed", str(built)
+        hub_server, tmp_path_factory.mktemp("home"), "--namespace", NS, "--processed", str(built)
     )
     assert result.returncode == 0, result.stderr
     return result
@@ -135,10 +104,17 @@ def published(
 
 @pytest.mark.slow
 def test_every_variant_reads_back_row_for_row(
-    published: subprocess.CompletedProcess[str], hub: HubStandIn, built: Path, tmp_path: Path
+    published: subprocess.CompletedProcess[str], hub_server: HubStandIn, built: Path, tmp_path: Path
 ) -> None:
-    assert sorted(heads(hub)) == sorted(f"{NS}/{name}" for name in VARIANTS)
-    result = run([sys.executable, "-c", READ_BACK, NS, str(built)], client_env(hub, tmp_path))
+    assert sorted(heads(hub_server)) == sorted(f"{NS}/{name}" for name in VARIANTS)
+    result = subprocess.run(
+        [sys.executable, "-c", READ_BACK, NS, str(built)],
+        env=client_env(hub_server.url, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     assert sorted(report) == sorted(VARIANTS)
@@ -150,10 +126,10 @@ def test_every_variant_reads_back_row_for_row(
 
 @pytest.mark.slow
 def test_repos_hold_the_build_exactly_and_republishing_makes_no_commit(
-    published: subprocess.CompletedProcess[str], hub: HubStandIn, built: Path, tmp_path: Path
+    published: subprocess.CompletedProcess[str], hub_server: HubStandIn, built: Path, tmp_path: Path
 ) -> None:
     for name in VARIANTS:
-        repo = hub.store.get("dataset", f"{NS}/{name}")
+        repo = hub_server.store.get("dataset", f"{NS}/{name}")
         assert repo is not None and not repo.private
         local = {
             p.relative_to(built / name).as_posix(): p.read_bytes()
@@ -161,16 +137,16 @@ def test_repos_hold_the_build_exactly_and_republishing_makes_no_commit(
             if p.is_file()
         }
         assert {p: b.data for p, b in repo.head.files.items() if p != ".gitattributes"} == local
-    before = heads(hub)
-    again = publish(hub, tmp_path, "--namespace", NS, "--processed", str(built))
+    before = heads(hub_server)
+    again = publish(hub_server, tmp_path, "--namespace", NS, "--processed", str(built))
     assert again.returncode == 0, again.stderr
-    assert heads(hub) == before
+    assert heads(hub_server) == before
     assert again.stdout.count("up to date, no commit") == len(VARIANTS)
 
 
 @pytest.mark.slow
 def test_changed_content_is_one_commit_saying_what_changed(
-    hub: HubStandIn, built: Path, tmp_path: Path
+    hub_server: HubStandIn, built: Path, tmp_path: Path
 ) -> None:
     name = "medical_mistral_instruct_dataset_short"
     shutil.copytree(built / name, tmp_path / "processed" / name)
@@ -182,15 +158,15 @@ def test_changed_content_is_one_commit_saying_what_changed(
         "--processed",
         str(tmp_path / "processed"),
     )
-    assert publish(hub, tmp_path, *args).returncode == 0
+    assert publish(hub_server, tmp_path, *args).returncode == 0
     folder = tmp_path / "processed" / name
     with (folder / "README.md").open("a") as card:
         card.write("\nA new paragraph.\n")
     (folder / "build_info.json").unlink()
     (folder / "NOTES.md").write_text("notes\n")
-    result = publish(hub, tmp_path, *args)
+    result = publish(hub_server, tmp_path, *args)
     assert result.returncode == 0, result.stderr
-    repo = hub.store.get("dataset", f"changes/{name}")
+    repo = hub_server.store.get("dataset", f"changes/{name}")
     assert repo is not None
     assert [c.title for c in repo.commits[2:]] == [
         "Add NOTES.md; Update README.md; Delete build_info.json"
@@ -203,31 +179,12 @@ def test_changed_content_is_one_commit_saying_what_changed(
     assert "committed" in result.stdout and "Update README.md" in result.stdout
 
 
-def test_no_token_is_one_line_before_any_work(hub: HubStandIn, built: Path, tmp_path: Path) -> None:
-    before = len(hub.requests)
-    out = tmp_path / "out"
-    args = [
-        "publish",
-        "--namespace",
-        NS,
-        "--processed",
-        str(built),
-        "--dry-run",
-        "--dry-run-dir",
-        str(out),
-    ]
-    result = run([*CLI, *args], client_env(hub, tmp_path / "empty-home", token=None))
-    assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "hf auth login" in result.stderr
-    assert len(hub.requests) == before and not out.exists()
-
-
 @pytest.mark.slow
 def test_dry_run_writes_the_exact_repo_folders_and_pushes_nothing(
-    hub: HubStandIn, built: Path, tmp_path: Path
+    hub_server: HubStandIn, built: Path, tmp_path: Path
 ) -> None:
     names = ["gemma_medquad_instruct_dataset", "llama3_medquad_instruct_dataset"]
-    before = len(hub.requests)
+    before = len(hub_server.requests)
     variants = [arg for name in names for arg in ("--variants", name)]
     args = [
         "--namespace",
@@ -239,7 +196,7 @@ def test_dry_run_writes_the_exact_repo_folders_and_pushes_nothing(
         "--dry-run-dir",
         str(tmp_path / "out"),
     ]
-    result = publish(hub, tmp_path, *args)
+    result = publish(hub_server, tmp_path, *args)
     assert result.returncode == 0, result.stderr
     for name in names:
         pushed = {
@@ -254,20 +211,29 @@ def test_dry_run_writes_the_exact_repo_folders_and_pushes_nothing(
         }
         assert pushed == local
         assert f"dry/{name}: would commit Add README.md, build_info.json" in result.stdout
-        assert hub.store.get("dataset", f"dry/{name}") is None
-    assert all(r.method == "GET" for r in hub.requests[before:])
+        assert hub_server.store.get("dataset", f"dry/{name}") is None
+    assert all(r.method == "GET" for r in hub_server.requests[before:])
 
 
-def test_bad_card_is_refused_before_upload(hub: HubStandIn, built: Path, tmp_path: Path) -> None:
+def test_bad_card_is_refused_before_upload(
+    hub_server: HubStandIn, built: Path, tmp_path: Path
+) -> None:
     name = "gemma_medquad_instruct_dataset"
     folder = tmp_path / "processed" / name
     shutil.copytree(built / name, folder)
     card = folder / "README.md"
     card.write_text(card.read_text().replace("cc-by-4.0", "cc-by-5.0", 1))
-    before = len(hub.requests)
+    before = len(hub_server.requests)
     result = publish(
-        hub, tmp_path, "--namespace", "bad", "--variants", name, "--processed", str(folder.parent)
+        hub_server,
+        tmp_path,
+        "--namespace",
+        "bad",
+        "--variants",
+        name,
+        "--processed",
+        str(folder.parent),
     )
     assert result.returncode == 2
     assert str(card) in result.stderr and "cc-by-5.0" in result.stderr
-    assert len(hub.requests) == before
+    assert len(hub_server.requests) == before

@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from medeval.cli import app
 from testsupport.paths import EVAL_DATA
-from testsupport.runs import write_run
+from testsupport.runs import write_eval, write_run
+from testsupport.schemas import validate_json, validate_run_folder
 
 runner = CliRunner()
 
@@ -28,6 +29,7 @@ def evaluated(tiny_run: Path, tiny_root: Path) -> tuple[Path, Path]:
 
 def test_writes_the_eval_schema(evaluated: tuple[Path, Path]) -> None:
     run, _ = evaluated
+    validate_run_folder(run)  # eval/*.json and samples.jsonl against schemas/
     for name in ("loss.png", "loss.svg", "loss_compare.png", "samples.jsonl", "samples.md"):
         assert (run / "eval" / name).is_file(), name
     samples = [json.loads(x) for x in (run / "eval" / "samples.jsonl").read_text().splitlines()]
@@ -42,7 +44,7 @@ def test_writes_the_eval_schema(evaluated: tuple[Path, Path]) -> None:
     bench = json.loads((run / "eval" / "benchmarks.json").read_text())
     assert set(bench) == {"pubmedqa", "medqa"}
     assert bench["pubmedqa"]["finetuned"]["n"] == 3
-    assert {"acc", "stderr", "n"} <= set(bench["medqa"]["base"])
+    assert set(bench["medqa"]["base"]) == {"acc", "stderr", "acc_norm", "acc_norm_stderr", "n"}
 
 
 def test_report_is_self_contained(evaluated: tuple[Path, Path]) -> None:
@@ -99,6 +101,21 @@ def test_metrics_without_samples_writes_valid_json(tiny_run: Path, tiny_root: Pa
     shutil.copytree(tiny_run, run)
     result = runner.invoke(app, ["metrics", str(run), "--limit-metrics", "2"])
     assert result.exit_code == 0, result.output
-    metrics = json.loads((run / "eval" / "metrics.json").read_text())
+    metrics = validate_json("metrics.schema.json", run / "eval" / "metrics.json")
     assert metrics["base"]["n"] == 2
     assert "rouge_l" not in metrics["base"]
+
+
+def test_report_reads_eval_files_as_the_schemas_define_them(
+    tiny_run: Path, tiny_root: Path
+) -> None:
+    """The report reads eval/*.json written to the schemas (testsupport.runs.write_eval checks
+    them), not only what this medeval wrote."""
+    run = tiny_root / "runs" / "schema-only"
+    shutil.copytree(tiny_run, run)
+    write_eval(run)
+    result = runner.invoke(app, ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    md = (run / "report.md").read_text()
+    assert f"| {run.name} | pubmedqa | finetuned | 56.0 ± 5.0 | 48.0 ± 5.0 | 100 |" in md
+    assert f"| {run.name} | finetuned | 1.5 |" in md

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from testsupport.paths import REPO
+from testsupport.schemas import validate_run_folder
 from testsupport.variants import QA, qa_pair_rows, write_variant
 
 BIN = Path(sys.executable).parent
@@ -28,6 +29,7 @@ def test_train_then_evaluate_smollm2(tmp_path: Path) -> None:
         "training.save_steps=100",
     ]
     subprocess.run(train, cwd=REPO, check=True, timeout=600)
+    validate_run_folder(run)  # medtrain's real output, as schemas/ says medeval reads it
     evaluate = [str(BIN / "medeval"), "evaluate", str(run), "--limit-samples", "2"]
     evaluate += ["--limit-metrics", "2", "--limit-bench", "2", "--max-new-tokens", "8"]
     subprocess.run(evaluate, cwd=REPO, check=True, timeout=600)
@@ -37,3 +39,4 @@ def test_train_then_evaluate_smollm2(tmp_path: Path) -> None:
     bench = json.loads((run / "eval" / "benchmarks.json").read_text())
     assert bench["medqa"]["finetuned"]["n"] == 2
     assert "data:image/png;base64," in (run / "report.html").read_text()
+    validate_run_folder(run)

@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from medtrain.chat import OFFICIAL_TEMPLATES, render, split_rendered
+from medtrain.data import trained_token_ids
 from medtrain.errors import UserError
+from testsupport.chat_cases import CASES, ChatCase
+from testsupport.chat_cases import MESSAGES as CASE_MESSAGES
 from testsupport.paths import REPO, TEMPLATES
 from testsupport.templates import REFERENCE, SYSTEM, reference_render
 
@@ -97,3 +100,15 @@ def test_chatml_template_of_the_tokenizer(
         tok.chat_template = original
     assert prompt.endswith("<|im_start|>assistant\n")
     assert completion == MESSAGES[2]["content"] + "<|im_end|>\n"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_agrees_with_the_shared_chat_cases(case: ChatCase) -> None:
+    """The same cases medeval's tests run: same prompt, same completion, same end of turn."""
+    tokenizer = case.tokenizer()
+    if case.prompt is None:
+        with pytest.raises(UserError, match="differently with and without the answer"):
+            render(tokenizer, CASE_MESSAGES)
+        return
+    assert render(tokenizer, CASE_MESSAGES) == (case.prompt, case.completion)
+    assert tokenizer.convert_tokens_to_ids(case.end_of_turn) in trained_token_ids(tokenizer)

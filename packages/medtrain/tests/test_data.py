@@ -12,6 +12,7 @@ from medtrain.chat import render
 from medtrain.config import DataConfig
 from medtrain.data import IGNORE, Collator, ensure_pad, load_split, prepare, tokenize
 from medtrain.errors import UserError
+from testsupport.schemas import validate_variant
 from testsupport.templates import SYSTEM
 
 MESSAGES = [
@@ -98,6 +99,7 @@ def test_collator_pads_without_training_on_pad() -> None:
 def test_prepare_drops_overlong_and_keeps_row_order_seeded(
     variant: Path, family_tokenizer: Callable[[str], Any]
 ) -> None:
+    validate_variant(variant)  # what this test reads is what schemas/ says meddata writes
     tok = family_tokenizer("mistral")
     data = DataConfig(dataset=str(variant))
     full = prepare(tok, data, "train", 2048, None, 42)
@@ -119,6 +121,8 @@ def test_prepare_drops_overlong_and_keeps_row_order_seeded(
 def test_missing_dataset_says_how_to_build_it(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="meddata build --variants nope"):
         load_split(str(tmp_path / "nope"), "train")
+    with pytest.raises(UserError, match="data/processed/v does not exist and is not a Hub id"):
+        load_split("data/processed/v", "train")
 
 
 def test_packed_examples_do_not_attend_to_each_other(tiny_model: Path) -> None:

@@ -17,6 +17,7 @@ import yaml
 from medtrain.recipes import load_recipe
 from medtrain.trainer import train
 from testsupport.recipes import STEPS
+from testsupport.schemas import validate_run_folder
 
 
 def losses(run: Path) -> list[tuple[int, float]]:
@@ -95,3 +96,16 @@ def test_7b_recipe_without_cuda_stops_at_once_naming_the_cpu_recipe() -> None:
     assert got.returncode == 2
     assert "needs a CUDA GPU" in got.stderr and "medtrain train smollm2-cpu" in got.stderr
     assert "Traceback" not in got.stderr
+
+
+def test_run_folder_matches_the_schemas(finished_run: Path, variant: Path) -> None:
+    """What medtrain writes is what schemas/ says medeval and the Hub read."""
+    validate_run_folder(finished_run)
+    config = yaml.safe_load((finished_run / "config.yaml").read_text())
+    assert config["data"]["dataset"] == str(variant.resolve())
+    assert Path(config["output"]["root"]).is_absolute()
+    from huggingface_hub import ModelCard
+
+    card = ModelCard((finished_run / "README.md").read_text())
+    assert card.data.license == "apache-2.0"  # inherited: the tiny base is a Mistral
+    assert "## Training statistics" in card.text

@@ -14,7 +14,8 @@ from rich.progress import Progress
 
 from meddata.config import load_config
 from meddata.errors import InputError
-from meddata.hub import Content, HubError, Published, Publisher, check_card, require_token
+from meddata.hubcard import check_card
+from meddata.hubsync import Content, HubError, Published, Publisher, find_token, require_token
 from meddata.variants import expand, select
 
 NAMESPACE = re.compile(r"[A-Za-z0-9][\w.-]*\Z")
@@ -30,7 +31,7 @@ def variant_files(folder: Path) -> dict[str, Content]:
     found: dict[str, Content] = {p.relative_to(folder).as_posix(): p for p in files}
     readme = folder / "README.md"
     try:
-        check_card(readme.read_text(encoding="utf-8"), "dataset", set(found))
+        check_card(readme.read_text(encoding="utf-8"), set(found))
     except ValueError as err:
         raise InputError(
             readme, str(err), f"rebuild with `meddata build --variants {folder.name}`"
@@ -46,15 +47,17 @@ def publish_datasets(
     private: bool,
     dry_run_dir: Path | None,
 ) -> list[Published]:
-    """Publish each checked variant folder to `<namespace>/<variant>`."""
+    """Publish each checked variant folder to `<namespace>/<variant>` (or dry-run it)."""
     results = []
     with Progress(transient=True) as progress:
         task = progress.add_task("publishing", total=len(folders))
         for name, files in folders.items():
-            progress.update(task, description=f"{namespace}/{name}")
-            result = publisher.publish(
-                f"{namespace}/{name}", "dataset", files, private=private, dry_run_dir=dry_run_dir
-            )
+            repo_id = f"{namespace}/{name}"
+            progress.update(task, description=repo_id)
+            if dry_run_dir is None:
+                result = publisher.publish(repo_id, "dataset", files, private)
+            else:
+                result = publisher.dry_run(repo_id, "dataset", files, dry_run_dir)
             progress.console.print(result.describe(), soft_wrap=True, highlight=False, markup=False)
             results.append(result)
             progress.advance(task)
@@ -77,7 +80,10 @@ def publish(
     private: Annotated[bool, typer.Option(help="Create new repos as private.")] = False,
     dry_run: Annotated[
         bool,
-        typer.Option(help="Push nothing: write the repo folders and print what would change."),
+        typer.Option(
+            help="Push nothing: write the repo folders and print what would change "
+            "(works offline and without a token)."
+        ),
     ] = False,
     dry_run_dir: Annotated[
         Path, typer.Option(help="Where --dry-run writes the repo folders.")
@@ -89,11 +95,12 @@ def publish(
 ) -> None:
     """Publish dataset variants to the Hugging Face Hub, one dataset repo per variant.
 
-    Needs a Hub token (HF_TOKEN or `hf auth login`). Unchanged repos get no commit; changed ones
-    get one commit whose message lists the files added, updated and deleted.
+    Needs a Hub token (HF_TOKEN or `hf auth login`), except with --dry-run. Unchanged repos get
+    no commit; changed ones get one commit whose message lists the files added, updated and
+    deleted.
     """
     try:
-        token = require_token()
+        token = find_token() if dry_run else require_token()
         if not NAMESPACE.match(namespace):
             raise HubError(f"--namespace {namespace!r} is not a Hub user or organization name", 2)
         try:

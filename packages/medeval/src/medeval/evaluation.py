@@ -19,14 +19,15 @@ from medeval.runs import Run
 from medeval.testset import Example
 from medeval.text_metrics import rouge_l, token_f1
 
-VARIANTS = ("base", "finetuned")
-"""Every model-dependent result is reported for the base model and the adapter."""
+MODELS = ("base", "finetuned")
+"""Every model-dependent result is reported for the base model and the adapter (not to be
+confused with meddata's dataset variants)."""
 
 
 @contextmanager
-def as_variant(model: Any, variant: str) -> Iterator[None]:
+def as_model(model: Any, which: str) -> Iterator[None]:
     """`base` runs with the LoRA adapter switched off, `finetuned` with it on."""
-    with model.disable_adapter() if variant == "base" else nullcontext():
+    with model.disable_adapter() if which == "base" else nullcontext():
         yield
 
 
@@ -67,9 +68,9 @@ def generate_samples(
     """Answer each question with the base model and with the adapter."""
     prompts = [render_prompt(tokenizer, e.prompt_messages) for e in examples]
     answers: dict[str, list[str]] = {}
-    for variant in VARIANTS:
-        with as_variant(model, variant), progress_bar(f"generate ({variant})", len(prompts)) as adv:
-            answers[variant] = [g.text for g in generate(model, tokenizer, prompts, settings, adv)]
+    for which in MODELS:
+        with as_model(model, which), progress_bar(f"generate ({which})", len(prompts)) as adv:
+            answers[which] = [g.text for g in generate(model, tokenizer, prompts, settings, adv)]
     return [
         Sample(e.id, e.question, e.reference, base, tuned)
         for e, base, tuned in zip(examples, answers["base"], answers["finetuned"], strict=True)
@@ -109,9 +110,9 @@ def read_samples(run: Run) -> list[Sample]:
     ]
 
 
-def _overlap(samples: list[Sample], variant: str) -> dict[str, float | int]:
+def _overlap(samples: list[Sample], which: str) -> dict[str, float | int]:
     """Mean ROUGE-L and token F1 of one model's answers; empty when nothing was generated."""
-    pairs = [(getattr(s, variant), s.reference) for s in samples]
+    pairs = [(getattr(s, which), s.reference) for s in samples]
     if not pairs:
         return {}
     return {
@@ -126,12 +127,12 @@ def compute_metrics(
 ) -> dict[str, dict[str, float | int]]:
     """metrics.json: answer-only loss/perplexity on `examples`, overlap scores on `samples`."""
     metrics: dict[str, dict[str, float | int]] = {}
-    for variant in VARIANTS:
-        with as_variant(model, variant):
-            metrics[variant] = answer_loss(
-                model, tokenizer, examples, f"answer loss ({variant})", batch_size
+    for which in MODELS:
+        with as_model(model, which):
+            metrics[which] = answer_loss(
+                model, tokenizer, examples, f"answer loss ({which})", batch_size
             )
-        metrics[variant] |= _overlap(samples, variant)
+        metrics[which] |= _overlap(samples, which)
     return metrics
 
 
@@ -152,8 +153,8 @@ def run_benchmarks(
     results: dict[str, dict[str, Any]] = {}
     for name, questions in question_sets.items():
         results[name] = {}
-        for variant in VARIANTS:
-            with as_variant(model, variant):
-                label = f"{name} ({variant})"
-                results[name][variant] = run_task(model, tokenizer, questions, label, batch_size)
+        for which in MODELS:
+            with as_model(model, which):
+                label = f"{name} ({which})"
+                results[name][which] = run_task(model, tokenizer, questions, label, batch_size)
     return results

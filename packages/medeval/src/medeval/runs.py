@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,10 @@ class Run:
     base_model: str
     """`model.base`: the Hub id or path the adapter applies to."""
     model_path: str
-    """Where to load the base weights from: `model.resolved_path` if set, else `model.base`."""
+    """Where to load the base weights from: `model.resolved_path` if set, else `model.base`
+    (an absolute path, or a Hub id)."""
     dataset: str
-    """`data.dataset`: a variant folder (`data/processed/<variant>`) or a Hub dataset id."""
+    """`data.dataset`: a variant folder (absolute path) or a Hub dataset id."""
     test_split: str
     """`data.test_split`: the held-out split's name."""
 
@@ -55,15 +57,29 @@ def _get(config: dict[str, Any], dotted: str, config_path: Path) -> Any:
     return node
 
 
-def _localize(ref: str, run_path: Path) -> str:
-    """A relative path in config.yaml is relative to the cwd or one of the run's parent folders."""
-    candidate = Path(ref)
-    if candidate.is_absolute() or candidate.exists():
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+\Z")
+"""NAMESPACE/NAME, as the Hub spells repo ids."""
+
+
+def in_run(ref: str, run: Path) -> str:
+    """A config.yaml path as medeval uses it: absolute ones as they are, relative ones relative to
+    the run folder (docs/schemas.md §3); anything else (a Hub id) unchanged."""
+    inside = run / ref
+    return str(inside.resolve()) if not Path(ref).is_absolute() and inside.exists() else ref
+
+
+def locate(ref: str) -> Path | str:
+    """The one local-or-Hub check of medeval: an existing absolute path (`in_run` made the run's
+    relative ones absolute), or a Hub id; never a guess relative to the working directory."""
+    path = Path(ref)
+    if path.is_absolute() and path.exists():
+        return path
+    if HUB_ID.match(ref) and not ref.startswith("."):
         return ref
-    for ancestor in run_path.resolve().parents:
-        if (ancestor / candidate).exists():
-            return str(ancestor / candidate)
-    return ref
+    raise EvalInputError(
+        f"{ref}: no such file or folder, and not a Hub id (NAMESPACE/NAME); in config.yaml a "
+        "local path is absolute or relative to the run folder"
+    )
 
 
 def load_run(path: Path) -> Run:
@@ -81,7 +97,7 @@ def load_run(path: Path) -> Run:
         name=path.resolve().name,
         config=config,
         base_model=base,
-        model_path=_localize(str(resolved) if resolved else base, path),
-        dataset=_localize(dataset, path),
+        model_path=in_run(str(resolved) if resolved else base, path),
+        dataset=in_run(dataset, path),
         test_split=test_split,
     )

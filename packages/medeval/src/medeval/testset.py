@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from medeval.errors import EvalInputError
+from medeval.runs import locate
 
 
 @dataclass(frozen=True)
@@ -38,16 +39,14 @@ class Example:
 
 
 def _rows(dataset: str, split: str) -> list[dict[str, Any]]:
-    folder = Path(dataset)
-    if folder.is_dir():
+    folder = locate(dataset)
+    if isinstance(folder, Path):
         files = sorted((folder / "data").glob(f"{split}-*.parquet"))
         if not files:
             raise EvalInputError(
                 f"{folder}/data: no {split}-*.parquet; build the variant with meddata"
             )
         return pl.concat([pl.read_parquet(f, columns=["id", "messages"]) for f in files]).to_dicts()
-    if folder.is_absolute() or dataset.startswith(".") or dataset.count("/") != 1:
-        raise EvalInputError(f"{dataset}: no such dataset folder; build it with meddata")
     try:
         from datasets import load_dataset
     except ImportError as err:

@@ -17,6 +17,7 @@ import torch
 from medtrain.chat import render, split_rendered
 from medtrain.config import DataConfig
 from medtrain.errors import UserError
+from medtrain.locations import local_path
 
 IGNORE = -100
 """Label of a position that is not trained on."""
@@ -35,15 +36,12 @@ def load_split(dataset: str, split: str) -> Any:
     """One split of a variant: a local folder (data/processed/<variant>) or a Hub dataset id."""
     import datasets
 
-    local = Path(dataset)
-    looks_local = local.exists() or dataset.startswith((".", "/")) or dataset.count("/") != 1
-    if looks_local and not local.exists():
-        raise UserError(
-            f"dataset folder {dataset} does not exist; build it with "
-            f"`meddata build --variants {local.name} --out {local.parent}` or pass a Hub id"
-        )
+    name = Path(dataset)
+    local = local_path(
+        dataset, f"build it with `meddata build --variants {name.name} --out {name.parent}`"
+    )
     try:
-        return datasets.load_dataset(str(local) if local.exists() else dataset, split=split)
+        return datasets.load_dataset(str(local or dataset), split=split)
     except ValueError as err:
         raise UserError(f"dataset {dataset} has no split '{split}': {err}") from None
     except Exception as err:  # the Hub raises many kinds; one line is what the user needs

@@ -11,6 +11,7 @@ from typing import Any
 
 from medtrain.config import ModelConfig
 from medtrain.errors import UserError
+from medtrain.locations import local_path
 
 
 def cache_dir() -> Path:
@@ -74,7 +75,8 @@ def convert_gguf(source: Path, out: Path) -> Path:
 
 def resolve_base(model: ModelConfig) -> str:
     """The path or id actually loaded: the base itself, or its converted GGUF fallback offline."""
-    if Path(model.base).exists() or model.gguf_fallback is None or hub_reachable():
+    local = local_path(model.base, "set model.base to a model folder or a Hub model id")
+    if local is not None or model.gguf_fallback is None or hub_reachable():
         return model.base
     source = gguf_source(model.gguf_fallback)
     return str(convert_gguf(source, cache_dir().resolve() / source.stem))

@@ -13,8 +13,11 @@ from typing import Any
 
 import yaml
 
-from medtrain.config import RecipeConfig, to_dict
-from medtrain.errors import UserError
+from medtrain.card import CardFacts, render_card
+from medtrain.chat import OFFICIAL_TEMPLATES
+from medtrain.config import RecipeConfig, from_dict, to_dict
+from medtrain.errors import ConfigError, UserError
+from medtrain.locations import absolute
 
 LOSS_COLUMNS = ("step", "loss", "lr", "grad_norm", "tokens")
 """Columns of loss.csv, one row per logging step."""
@@ -32,13 +35,18 @@ VERSIONED = (
 """Libraries whose versions environment.json records."""
 
 
+def run_name(recipe_name: str, when: time.struct_time | None = None) -> str:
+    """`<recipe>-<YYYYmmdd-HHMMSS>` in UTC: the one way run folders are named."""
+    return f"{recipe_name}-{time.strftime('%Y%m%d-%H%M%S', when or time.gmtime())}"
+
+
 def new_run_dir(recipe: RecipeConfig) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    run = Path(recipe.output.root) / f"{recipe.name}-{stamp}"
+    name = run_name(recipe.name)
+    run = Path(recipe.output.root) / name
     suffix = 1
     while run.exists():
         suffix += 1
-        run = Path(recipe.output.root) / f"{recipe.name}-{stamp}-{suffix}"
+        run = Path(recipe.output.root) / f"{name}-{suffix}"
     run.mkdir(parents=True)
     return run
 
@@ -61,17 +69,46 @@ def last_checkpoint(run: Path) -> Path | None:
     return complete[-1] if complete else None
 
 
+def stored(recipe: RecipeConfig) -> dict[str, Any]:
+    """The recipe as config.yaml holds it: every local path absolute (docs/schemas.md §3), so
+    the run reads the same from any working directory."""
+    data = to_dict(recipe)
+    model, dataset = data["model"], data["data"]
+    for key in ("base", "resolved_path"):
+        if model[key] is not None:
+            model[key] = absolute(model[key])
+    if model["chat_template"] not in ("tokenizer", *OFFICIAL_TEMPLATES):
+        model["chat_template"] = absolute(model["chat_template"])
+    dataset["dataset"] = absolute(dataset["dataset"])
+    data["output"]["root"] = str(Path(recipe.output.root).resolve())
+    return data
+
+
 def write_config(run: Path, recipe: RecipeConfig) -> None:
-    (run / "config.yaml").write_text(yaml.safe_dump(to_dict(recipe), sort_keys=False))
+    (run / "config.yaml").write_text(yaml.safe_dump(stored(recipe), sort_keys=False))
 
 
 def read_config(run: Path) -> RecipeConfig:
-    from medtrain.config import from_dict
-
+    """config.yaml through the typed recipe loader; a relative path is relative to the run."""
     path = run / "config.yaml"
     if not path.is_file():
         raise UserError(f"{run} is not a medtrain run folder (no config.yaml)")
-    return from_dict(RecipeConfig, yaml.safe_load(path.read_text()))
+    try:
+        recipe = from_dict(RecipeConfig, yaml.safe_load(path.read_text(encoding="utf-8")))
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+    model, data = recipe.model, recipe.data
+    model.base = _in_run(run, model.base)
+    model.chat_template = _in_run(run, model.chat_template)
+    if model.resolved_path is not None:
+        model.resolved_path = _in_run(run, model.resolved_path)
+    data.dataset = _in_run(run, data.dataset)
+    return recipe
+
+
+def _in_run(run: Path, ref: str) -> str:
+    inside = run / ref
+    return str(inside.resolve()) if not Path(ref).is_absolute() and inside.exists() else ref
 
 
 def environment(device: str) -> dict[str, Any]:
@@ -114,55 +151,7 @@ def append_loss_row(path: Path, row: dict[str, Any]) -> None:
         writer.writerow(row)
 
 
-MODEL_CARD = """---
-base_model: {base}
-library_name: peft
-tags: [medtrain, lora, medical, {backend}]
-datasets: [{dataset}]
----
-
-# {name} (LoRA adapter)
-
-LoRA adapter for `{base}`, trained by medtrain recipe `{name}` on the dataset `{dataset}`
-(answer-only loss, rendered with the model's chat template `{template}`).
-
-## Training
-
-| setting | value |
-| --- | --- |
-{settings}
-
-## Results
-
-| stat | value |
-| --- | --- |
-{stats}
-
-Reproduce: `medtrain train {name}` with the config.yaml of this folder
-(`medtrain train config.yaml` also works).
-"""
-
-
 def write_model_card(run: Path, recipe: RecipeConfig, stats: dict[str, Any]) -> None:
-    t, lora = recipe.training, recipe.lora
-    settings = {
-        "LoRA": f"r={lora.r} alpha={lora.alpha} dropout={lora.dropout} rsLoRA={lora.use_rslora} "
-        f"DoRA={lora.use_dora} on {', '.join(lora.target_modules)}",
-        "batch": f"{t.per_device_train_batch_size} x grad-accum {t.gradient_accumulation_steps}",
-        "steps": f"max_steps={t.max_steps}, epochs={t.num_train_epochs}",
-        "optimizer": f"{t.optim}, lr {t.learning_rate}, {t.lr_scheduler_type}, "
-        f"warmup {t.warmup_steps}, weight decay {t.weight_decay}",
-        "max_seq_length": recipe.model.max_seq_length,
-        "4-bit base": recipe.model.load_in_4bit,
-        "seed": t.seed,
-    }
-    text = MODEL_CARD.format(
-        base=recipe.model.base,
-        backend=stats.get("backend", ""),
-        dataset=recipe.data.dataset,
-        name=recipe.name,
-        template=recipe.model.chat_template,
-        settings="\n".join(f"| {k} | {v} |" for k, v in settings.items()),
-        stats="\n".join(f"| {k} | {v} |" for k, v in stats.items()),
-    )
-    (run / "README.md").write_text(text)
+    """The run folder's README.md: the same card `medtrain publish` pushes, for this folder."""
+    facts = CardFacts.of_run(recipe, (run / "config.yaml").read_text(encoding="utf-8"))
+    (run / "README.md").write_text(render_card(run, recipe, facts, stats), encoding="utf-8")
