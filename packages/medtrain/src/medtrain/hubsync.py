@@ -107,7 +107,8 @@ def as_hub_error(what: str, err: Exception) -> HubError | None:
             "or pass --dry-run to write the repo folder only",
             2,
         )
-    if isinstance(err, ValueError):  # the Hub's validate-yaml refused the card
+    if isinstance(err, ValueError) and isinstance(err.__cause__, HfHubHTTPError):
+        # create_commit's validate-yaml: the Hub refused the card (HTTP 400) before any upload
         return HubError(f"{what}: {' '.join(str(err).split())}", 2)
     if not isinstance(err, HfHubHTTPError) or err.response is None:
         return None
