@@ -87,7 +87,7 @@ def gemma_standin_tokenizer() -> Any:
 def llama_standin_tokenizer() -> Any:
     """Byte-level tokenizer with the Llama-2 / Mistral v1 special tokens at their real ids:
     <unk>=0 <s>=1 </s>=2 (where the real tokenizer cannot be loaded, e.g. an offline GPU box)."""
-    return _byte_level(
+    return byte_level_tokenizer(
         {"<unk>": 0, "<s>": 1, "</s>": 2}, bos_token="<s>", eos_token="</s>", unk_token="<unk>"
     )
 
