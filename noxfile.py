@@ -139,6 +139,15 @@ def evaluate(session: nox.Session) -> None:
 
 
 @nox.session
+def chat(session: nox.Session) -> None:
+    """Ask a run's base and fine-tuned model side by side, streamed, on a local web page
+    (`-- RUN [--port N] [--host ADDR]`; `-- RUN --cli` in the terminal; `-- --help`)."""
+    _install_stack(session)
+    session.install("-e", "packages/medeval[chat]")
+    session.run("medeval", "chat", *session.posargs)
+
+
+@nox.session
 def train(session: nox.Session) -> None:
     """Train a recipe: `nox -s train -- mistral [--set training.max_steps=20] [--resume]`.
 

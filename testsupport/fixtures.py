@@ -60,3 +60,23 @@ def real_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     build(list(expand(config.data).values()), config)
     return root
+
+
+@pytest.fixture(scope="session")
+def smollm2_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real run folder: `medtrain train smollm2-cpu` for 2 steps on the six QA pairs (the CPU
+    recipe of the main job; read-only for tests: copy it before writing eval/)."""
+    import subprocess
+    import sys
+
+    from testsupport.variants import QA, qa_pair_rows, write_variant
+
+    root = tmp_path_factory.mktemp("smollm2")
+    variant, run = root / "variant", root / "run"
+    write_variant(variant, qa_pair_rows(QA[:2]), qa_pair_rows(QA))
+    medtrain = Path(sys.executable).parent / "medtrain"
+    command = [str(medtrain), "train", "smollm2-cpu", "--dataset", str(variant)]
+    command += ["--run-dir", str(run), "--set", "training.max_steps=2"]
+    command += ["--set", "training.save_steps=100"]
+    subprocess.run(command, cwd=REPO, check=True, timeout=900)
+    return run

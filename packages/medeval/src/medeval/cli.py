@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from medeval.benchmarks import TASKS
 from medeval.errors import EvalInputError
@@ -90,7 +91,7 @@ def _guard(work: Callable[[], T]) -> T:
     try:
         return work()
     except EvalInputError as err:
-        console.print(f"[red]error:[/red] {err}", soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(str(err))}", soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -235,6 +236,52 @@ def evaluate(
         write_json(run.eval_dir / "benchmarks.json", results)
         paths = write_report(run, others)
         console.print(f"wrote {paths[0]} and {paths[1]} in {time.perf_counter() - start:.0f} s")
+
+    _guard(work)
+
+
+@app.command()
+def chat(
+    run_dir: RunArg,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", help="Address the page listens on; 0.0.0.0 opens it to your network."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port of the page (0: any free one).")] = 7860,
+    cli: Annotated[bool, typer.Option("--cli", help="Chat in this terminal, no web page.")] = False,
+    examples: Annotated[
+        int, typer.Option("--examples", help="Held-out questions shown as examples.")
+    ] = 6,
+    system: Annotated[
+        str | None,
+        typer.Option("--system", help="System instruction (default: the held-out split's)."),
+    ] = None,
+    max_new_tokens: MaxNewOpt = 256,
+    temperature: TempOpt = 0.0,
+    top_p: TopPOpt = 1.0,
+    seed: SeedOpt = 0,
+) -> None:
+    """Ask the base and the fine-tuned model side by side, streamed: a local web page
+    (needs medeval[chat]) or, with --cli, the terminal. Settings can be changed on the page."""
+
+    def work() -> None:
+        from medeval.chat_ui_run import summarize
+        from medeval.chat_ui_stream import PairChat
+
+        run = load_run(run_dir)
+        summary = summarize(run, examples, seed, system)
+        settings = GenerationSettings(max_new_tokens, temperature, top_p, seed=seed)
+        if cli:
+            from medeval.chat_ui_terminal import chat_in_terminal
+
+            pair = PairChat(*_model_and_tokenizer(run))
+            chat_in_terminal(summary, pair, settings, Console())
+            return
+        from medeval.chat_ui_page import serve
+
+        serve(summary, lambda: PairChat(*_model_and_tokenizer(run)), settings, host, port, console)
 
     _guard(work)
 

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from medeval.chat import stop_token_ids
+from medeval.errors import EvalInputError
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,12 @@ class GenerationSettings:
     seed: int = 0
     """Sampling seed (only used when temperature > 0)."""
 
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1 or self.batch_size < 1:
+            raise EvalInputError("--max-new-tokens and --batch-size must be at least 1")
+        if self.temperature < 0 or not 0 < self.top_p <= 1:
+            raise EvalInputError("--temperature must be >= 0 and --top-p in (0, 1]")
+
 
 @dataclass(frozen=True)
 class Generated:
@@ -37,10 +44,22 @@ class Generated:
     """Tokens generated, the end-of-turn token included."""
 
 
-def _decoding_kwargs(settings: GenerationSettings) -> dict[str, Any]:
+def decoding_kwargs(settings: GenerationSettings) -> dict[str, Any]:
+    """`generate()` arguments for greedy decoding or sampling with temperature and top-p."""
     if settings.temperature > 0:
         return {"do_sample": True, "temperature": settings.temperature, "top_p": settings.top_p}
     return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+
+
+def left_pad(encoded: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prompts as one batch (ids, attention mask), padded on the left so answers start together."""
+    width = max(len(ids) for ids in encoded)
+    ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for row, prompt in enumerate(encoded):
+        ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+        mask[row, width - len(prompt) :] = 1
+    return ids, mask
 
 
 @torch.inference_mode()
@@ -62,19 +81,15 @@ def generate(
         torch.manual_seed(settings.seed)
     for start in range(0, len(order), settings.batch_size):
         chunk = order[start : start + settings.batch_size]
-        width = max(len(encoded[i]) for i in chunk)
-        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, i in enumerate(chunk):
-            ids[row, width - len(encoded[i]) :] = torch.tensor(encoded[i])
-            mask[row, width - len(encoded[i]) :] = 1
+        ids, mask = left_pad([encoded[i] for i in chunk], pad_id)
+        width = ids.shape[1]
         out = model.generate(
             input_ids=ids.to(device),
             attention_mask=mask.to(device),
             max_new_tokens=settings.max_new_tokens,
             eos_token_id=stops,
             pad_token_id=pad_id,
-            **_decoding_kwargs(settings),
+            **decoding_kwargs(settings),
         )
         for row, i in enumerate(chunk):
             new = out[row, width:].tolist()
