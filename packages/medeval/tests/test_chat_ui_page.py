@@ -4,6 +4,8 @@ to $MEDTOOLS_SCREENSHOTS when set)."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -33,8 +35,14 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tiny_run: Path) -> Iterator[Served]:
-    run = load_run(tiny_run)
+def served(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The tiny run (with medtrain's held-out losses in its stats) on 127.0.0.1, any free port."""
+    folder = tmp_path_factory.mktemp("chat") / "tiny-cpu-20260101-000000"
+    shutil.copytree(tiny_run, folder)
+    stats = json.loads((folder / "trainer_stats.json").read_text())
+    stats |= {"eval_answer_loss_before": 2.5, "eval_answer_loss_after": 2.1}
+    (folder / "trainer_stats.json").write_text(json.dumps(stats))
+    run = load_run(folder)
     model = load_model(run)
     slow = threading.Event()
     base = model.get_base_model()  # generate() steps call it directly
@@ -97,7 +105,7 @@ def test_question_is_answered_by_both_models_side_by_side(
     page = open_page
     assert "Not medical advice" in page.locator("#disclaimer").inner_text()
     run_panel = page.locator("#run").inner_text()
-    for fact in (f"Base model: {served.base_model}", "Steps: 20", "Held-out answer loss"):
+    for fact in (f"Base model: {served.base_model}", "Steps: 20", "-16.0%"):
         assert fact in run_panel
     assert "Answer the question truthfully" in run_panel  # the system instruction of the split
     screenshot(page, tmp_path, "chat-desktop-empty")

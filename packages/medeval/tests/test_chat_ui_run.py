@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from medeval.chat_ui_run import summarize
+from medeval.chat_ui_run import losses_markdown, summarize
 from medeval.errors import EvalInputError
 from medeval.runs import load_run
 from testsupport.templates import SYSTEM
@@ -35,10 +35,16 @@ def test_facts_system_and_examples_come_from_the_run(run_copy: Path) -> None:
     assert facts["Run"] == "run"
     assert facts["Steps"] == "60"
     assert facts["Dataset"] == "variant (held-out split: test)"
-    assert facts["Held-out answer loss, base → fine-tuned (medtrain)"] == "2.500 → 2.000 (-20.0%)"
-    assert facts["Held-out answer loss, base → fine-tuned (medeval, 50 rows)"] == (
-        "3.000 → 1.500 (-50.0%)"
-    )
+    assert summary.losses == [
+        ("medtrain, end of training", 2.5, 2.0),
+        ("medeval metrics, 50 rows", 3.0, 1.5),
+    ]
+    table = losses_markdown(summary.losses).splitlines()
+    assert table[0] == "| held-out answer loss | base → fine-tuned |"
+    assert table[2:] == [
+        "| medtrain, end of training | 2.500 → 2.000 (-20.0%) |",
+        "| medeval metrics, 50 rows | 3.000 → 1.500 (-50.0%) |",
+    ]
     assert summary.system == SYSTEM
     assert len(summary.examples) == 3
     assert {(e.question, e.reference) for e in summary.examples} <= set(QA)
@@ -49,9 +55,11 @@ def test_a_run_without_stats_says_what_is_missing(run_copy: Path) -> None:
     config = yaml.safe_load((run_copy / "config.yaml").read_text())
     config["training"] = {"max_steps": 20}
     (run_copy / "config.yaml").write_text(yaml.safe_dump(config))
-    facts = dict(summarize(load_run(run_copy), 0, seed=0).facts)
+    summary = summarize(load_run(run_copy), 0, seed=0)
+    facts = dict(summary.facts)
     assert facts["Steps"] == "20 planned (no trainer_stats.json)"
-    assert facts["Held-out answer loss"] == "not measured yet: run `medeval metrics RUN`"
+    assert summary.losses == []
+    assert "not measured yet" in losses_markdown(summary.losses)
 
 
 def test_without_the_held_out_split_the_system_must_be_given(run_copy: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from medeval.chat_ui_run import RunSummary
+from medeval.chat_ui_run import RunSummary, losses_markdown
 from medeval.chat_ui_session import (
     LABELS,
     SIDES,
@@ -38,6 +38,7 @@ CSS = """
 .dark #disclaimer {background: #451a03;}
 .dark #disclaimer p {color: #fde68a;}
 #status {min-height: 1.5em;}
+#run td:last-child {white-space: nowrap;}
 """
 LAUNCH_OPTIONS: dict[str, Any] = {
     "share": False,
@@ -69,7 +70,37 @@ def import_gradio() -> ModuleType:
 def _facts_markdown(summary: RunSummary) -> str:
     rows = "\n".join(f"- **{label}:** {value}" for label, value in summary.facts)
     system = summary.system.replace("\n", " ") if summary.system else "(none)"
-    return f"### The run\n{rows}\n- **System instruction:** {system}"
+    losses = losses_markdown(summary.losses)
+    return f"### The run\n{rows}\n- **System instruction:** {system}\n\n{losses}"
+
+
+def _answer_pane(gr: Any, side: str, base_model: str) -> Any:
+    """One side's chat; its own clear (trash) button starts a new chat for both sides."""
+    label = f"Base model: {base_model}" if side == "base" else "Fine-tuned (this run)"
+    return gr.Chatbot(
+        label=label,
+        elem_id=f"chat-{side}",
+        height=420,
+        min_width=300,
+        buttons=["copy", "copy_all"],
+        feedback_options=None,
+        placeholder=f"The {LABELS[side]} model's answers appear here.",
+    )
+
+
+def _settings(gr: Any, defaults: GenerationSettings) -> tuple[Any, Any, Any]:
+    """Temperature, top-p and max new tokens, starting at the command line's values."""
+    gr.Markdown("### Generation")
+    temperature = gr.Slider(
+        0, max(2, defaults.temperature), defaults.temperature, step=0.05,
+        label="Temperature (0 = greedy)",
+    )  # fmt: skip
+    top_p = gr.Slider(0.01, 1, defaults.top_p, step=0.01, label="Top-p (when sampling)")
+    max_new = gr.Slider(
+        1, max(2048, defaults.max_new_tokens), defaults.max_new_tokens, step=1,
+        label="Max new tokens",
+    )  # fmt: skip
+    return temperature, top_p, max_new
 
 
 def build_page(summary: RunSummary, answerer: Answerer, defaults: GenerationSettings) -> Any:
@@ -87,22 +118,7 @@ def build_page(summary: RunSummary, answerer: Answerer, defaults: GenerationSett
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Row(equal_height=True):
-                    chats = [
-                        gr.Chatbot(
-                            label=label,
-                            elem_id=f"chat-{side}",
-                            height=420,
-                            min_width=300,
-                            buttons=["copy", "copy_all"],
-                            feedback_options=None,
-                            placeholder=f"The {LABELS[side]} model's answers appear here.",
-                        )
-                        for side, label in zip(
-                            SIDES,
-                            (f"Base model: {summary.run.base_model}", "Fine-tuned (this run)"),
-                            strict=True,
-                        )
-                    ]
+                    chats = [_answer_pane(gr, side, summary.run.base_model) for side in SIDES]
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
                         label="Question",
@@ -137,16 +153,7 @@ def build_page(summary: RunSummary, answerer: Answerer, defaults: GenerationSett
                     gr.Markdown(summary.examples_note)
             with gr.Column(scale=2, min_width=300):
                 gr.Markdown(_facts_markdown(summary), elem_id="run")
-                gr.Markdown("### Generation")
-                temperature = gr.Slider(
-                    0, max(2, defaults.temperature), defaults.temperature, step=0.05,
-                    label="Temperature (0 = greedy)",
-                )  # fmt: skip
-                top_p = gr.Slider(0.01, 1, defaults.top_p, step=0.01, label="Top-p (when sampling)")
-                max_new = gr.Slider(
-                    1, max(2048, defaults.max_new_tokens), defaults.max_new_tokens, step=1,
-                    label="Max new tokens",
-                )  # fmt: skip
+                temperature, top_p, max_new = _settings(gr, defaults)
 
         views = [*chats, status]
 
@@ -198,7 +205,6 @@ def build_page(summary: RunSummary, answerer: Answerer, defaults: GenerationSett
                 trigger_mode="multiple",  # a question sent while one is answered is queued
             )
         stop.click(halt, state, None, queue=False)
-        # A chat's own clear (trash) button starts a new chat on both sides, as New chat does.
         for trigger in (reset.click, *(chat.clear for chat in chats)):
             trigger(restart, state, [*views, reference], queue=False)
     page.queue(default_concurrency_limit=1)

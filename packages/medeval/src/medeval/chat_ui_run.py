@@ -23,7 +23,9 @@ class RunSummary:
     system: str | None
     """The system instruction every prompt starts with (None: no system turn)."""
     facts: list[tuple[str, str]]
-    """(label, value) rows: base model, dataset, steps, held-out answer loss before and after."""
+    """(label, value) rows: run, base model, dataset, steps."""
+    losses: list[tuple[str, float, float]]
+    """Held-out answer loss as (where it was measured, base, fine-tuned); empty if never."""
     examples: list[Example]
     """A seeded sample of held-out questions with their reference answers."""
     examples_note: str = ""
@@ -41,39 +43,49 @@ def _read_json(path: Path) -> Any:
         ) from None
 
 
-def _change(before: Any, after: Any) -> str | None:
-    """`2.500 → 2.100 (-16.0%)`, or None when either number is missing."""
-    if not isinstance(before, int | float) or not isinstance(after, int | float):
-        return None
-    relative = f" ({(after - before) / before:+.1%})" if before else ""
-    return f"{before:.3f} → {after:.3f}{relative}"
+def _pair(where: str, base: Any, tuned: Any) -> list[tuple[str, float, float]]:
+    """One loss row, or none when either number is missing."""
+    numbers = isinstance(base, int | float) and isinstance(tuned, int | float)
+    return [(where, float(base), float(tuned))] if numbers else []
 
 
-def _facts(run: Run) -> list[tuple[str, str]]:
-    stats = _read_json(run.path / "trainer_stats.json") or {}
-    metrics = _read_json(run.eval_dir / "metrics.json") or {}
+def _facts(run: Run, stats: dict[str, Any]) -> list[tuple[str, str]]:
     training = run.config.get("training") or {}
     dataset = Path(run.dataset).name if Path(run.dataset).is_absolute() else run.dataset
     steps = stats.get("global_step")
     planned = f"{training['max_steps']} planned" if "max_steps" in training else "unknown"
-    facts = [
+    return [
         ("Run", run.name),
         ("Base model", run.base_model),
         ("Dataset", f"{dataset} (held-out split: {run.test_split})"),
         ("Steps", str(steps) if steps is not None else f"{planned} (no trainer_stats.json)"),
     ]
-    trained = _change(stats.get("eval_answer_loss_before"), stats.get("eval_answer_loss_after"))
-    if trained:
-        facts.append(("Held-out answer loss, base → fine-tuned (medtrain)", trained))
+
+
+def _losses(run: Run, stats: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """From medtrain's evaluation before and after training, and from `medeval metrics`."""
+    metrics = _read_json(run.eval_dir / "metrics.json") or {}
     base, tuned = metrics.get("base") or {}, metrics.get("finetuned") or {}
-    evaluated = _change(base.get("answer_loss"), tuned.get("answer_loss"))
-    if evaluated:
-        facts.append(
-            (f"Held-out answer loss, base → fine-tuned (medeval, {base.get('n')} rows)", evaluated)
-        )
-    if not trained and not evaluated:
-        facts.append(("Held-out answer loss", "not measured yet: run `medeval metrics RUN`"))
-    return facts
+    before, after = stats.get("eval_answer_loss_before"), stats.get("eval_answer_loss_after")
+    return _pair("medtrain, end of training", before, after) + _pair(
+        f"medeval metrics, {base.get('n')} rows", base.get("answer_loss"), tuned.get("answer_loss")
+    )
+
+
+def losses_markdown(losses: list[tuple[str, float, float]]) -> str:
+    """The loss rows as a Markdown table: `2.504 → 2.316 (-7.5%)`."""
+    if not losses:
+        return "Held-out answer loss: not measured yet (`medeval metrics RUN` measures it)."
+    rows = [
+        f"| {where} | {b:.3f} → {t:.3f}{f' ({(t - b) / b:+.1%})' if b else ''} |"
+        for where, b, t in losses
+    ]
+    return "\n".join(["| held-out answer loss | base → fine-tuned |", "|---|---|", *rows])
+
+
+def _about(run: Run) -> tuple[list[tuple[str, str]], list[tuple[str, float, float]]]:
+    stats = _read_json(run.path / "trainer_stats.json") or {}
+    return _facts(run, stats), _losses(run, stats)
 
 
 def summarize(run: Run, n_examples: int, seed: int, system: str | None = None) -> RunSummary:
@@ -87,9 +99,9 @@ def summarize(run: Run, n_examples: int, seed: int, system: str | None = None) -
                 f"{err}. The chat takes the run's system instruction from its held-out split; "
                 "pass --system TEXT to chat without it"
             ) from None
-        return RunSummary(run, system, _facts(run), [], f"No example questions: {err}")
+        return RunSummary(run, system, *_about(run), [], f"No example questions: {err}")
     if system is None:
         found = Counter(m["content"] for r in rows for m in r.messages[:1] if m["role"] == "system")
         system = found.most_common(1)[0][0] if found else None
     examples = load_examples(run.dataset, run.test_split, n_examples, seed) if n_examples else []
-    return RunSummary(run, system, _facts(run), examples)
+    return RunSummary(run, system, *_about(run), examples)

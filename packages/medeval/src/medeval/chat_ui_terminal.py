@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from medeval.chat_ui_page import DISCLAIMER
-from medeval.chat_ui_run import RunSummary
+from medeval.chat_ui_run import RunSummary, losses_markdown
 from medeval.chat_ui_session import (
     SIDES,
     Answerer,
@@ -42,6 +42,7 @@ def _header(summary: RunSummary) -> RenderableType:
     parts: list[RenderableType] = [
         Panel(Markdown(DISCLAIMER), title="⚠ medical-use disclaimer", border_style="yellow"),
         facts,
+        Markdown(losses_markdown(summary.losses)),
     ]
     if summary.examples:
         examples = Table("#", "held-out question", "reference answer", show_lines=True)
