@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from medeval.runs import load_run
 from testsupport.browser import chromium, screenshot
 
 WAIT_MS = 60_000
+LOCAL = {"127.0.0.1", "localhost", "::1"}
 
 
 class Served:
@@ -47,12 +49,26 @@ def served(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     slow = threading.Event()
     base = model.get_base_model()  # generate() steps call it directly
     base.register_forward_pre_hook(lambda *_: time.sleep(0.03) if slow.is_set() else None)
-    page = build_page(
-        summarize(run, 6, 0), PairChat(model, load_tokenizer(run)), GenerationSettings(48)
-    )
-    url = launch(page, "127.0.0.1", 0)
-    yield Served(url, run.base_model, slow)
-    page.close()
+    reached: list[Any] = []  # every host the server process looks up or connects to
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("getaddrinfo", "create_connection"):
+            real = getattr(socket, name)
+            patch.setattr(socket, name, _recording(real, reached))
+        page = build_page(
+            summarize(run, 6, 0), PairChat(model, load_tokenizer(run)), GenerationSettings(48)
+        )
+        url = launch(page, "127.0.0.1", 0)
+        yield Served(url, run.base_model, slow)
+        page.close()
+    assert {host for host in reached if host not in LOCAL} == set()  # no analytics, no checks
+
+
+def _recording(real: Any, reached: list[Any]) -> Any:
+    def call(address: Any, *args: Any, **kwargs: Any) -> Any:
+        reached.append(address[0] if isinstance(address, tuple) else address)
+        return real(address, *args, **kwargs)
+
+    return call
 
 
 @pytest.fixture(scope="module")
