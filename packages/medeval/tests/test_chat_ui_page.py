@@ -48,7 +48,7 @@ def served(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     model = load_model(run)
     slow = threading.Event()
     base = model.get_base_model()  # generate() steps call it directly
-    base.register_forward_pre_hook(lambda *_: time.sleep(0.03) if slow.is_set() else None)
+    base.register_forward_pre_hook(lambda *_: time.sleep(0.05) if slow.is_set() else None)
     reached: list[Any] = []  # every host the server process looks up or connects to
     with pytest.MonkeyPatch.context() as patch:
         for name in ("getaddrinfo", "create_connection"):
