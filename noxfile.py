@@ -63,7 +63,9 @@ def tests(session: nox.Session) -> None:
     included; a skipped test fails it unless testsupport/skips.py lists it."""
     _install_stack(session, "test")
     suites = ["testsupport/tests", "gpu/tests", *(f"packages/{pkg}/tests" for pkg in PACKAGES)]
-    session.run("pytest", *suites, *session.posargs)
+    # The chat page's browser tests keep their screenshots there (desktop and phone widths).
+    screenshots = {"MEDTOOLS_SCREENSHOTS": "artifacts/screenshots"}
+    session.run("pytest", *suites, *session.posargs, env=screenshots)
 
 
 # The oldest huggingface_hub the packages allow (their `>=2.0` floor): 2.0 brings the
