@@ -20,6 +20,7 @@ runner = CliRunner()
 
 def test_terminal_chat_answers_side_by_side(tiny_run: Path) -> None:
     lines = ["What is asthma?", "", "/example 2", "/bogus", "/example 9", "And then?", "/reset"]
+    lines.append("/help")
     result = runner.invoke(
         app,
         ["chat", str(tiny_run), "--cli", "--max-new-tokens", "8"],
@@ -38,6 +39,7 @@ def test_terminal_chat_answers_side_by_side(tiny_run: Path) -> None:
     assert "unknown command /bogus" in out
     assert "/example takes a number from 1 to 6" in out
     assert "New chat: both models forgot" in out
+    assert out.count("Commands:") == 3  # the help: at the start, after /bogus, on /help
     assert "Traceback" not in out
 
 
