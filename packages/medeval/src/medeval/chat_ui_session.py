@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from medeval.errors import EvalInputError
-from medeval.evaluation import VARIANTS as SIDES
+from medeval.evaluation import MODELS as SIDES
 from medeval.generation import GenerationSettings
 
 LABELS = {"base": "base", "finetuned": "fine-tuned"}
