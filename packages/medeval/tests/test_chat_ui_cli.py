@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from medeval.chat_ui_page import launch, loopback
 from medeval.cli import app
+from medeval.errors import EvalInputError
 from testsupport.browser import chat_server
 
 runner = CliRunner()
@@ -73,3 +75,34 @@ def test_bad_settings_are_refused_before_loading(
     result = runner.invoke(app, ["chat", str(tiny_run), "--cli", *option])
     assert result.exit_code == 2
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("192.168.1.20", False),
+        ("::", False),
+        ("my-box.lan", False),
+    ],
+)
+def test_only_loopback_hosts_go_unwarned(host: str, local: bool) -> None:
+    assert loopback(host) is local
+
+
+class _TakenMeanwhile:
+    """A page whose server finds its port taken after the free-port check passed."""
+
+    def launch(self, **_: object) -> None:
+        raise OSError(98, "Address already in use")
+
+
+def test_a_port_taken_between_check_and_start_is_named() -> None:
+    with pytest.raises(
+        EvalInputError, match=r"cannot start the page on 127\.0\.0\.1:.*pass --port"
+    ):
+        launch(_TakenMeanwhile(), "127.0.0.1", 0)

@@ -3,6 +3,7 @@ side, streamed; local only (127.0.0.1 unless told otherwise), no share link, no 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -225,6 +226,17 @@ def free_port(host: str, port: int) -> int:
         return int(probe.getsockname()[1])
 
 
+def loopback(host: str) -> bool:
+    """Whether only this machine can reach `host` (127.0.0.0/8, ::1, localhost); any other
+    address or name is warned about, since the page has no password."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
 def launch(page: Any, host: str, port: int) -> str:
     """Start the page's web server in the background; returns its URL."""
     port = free_port(host, port)
@@ -253,7 +265,7 @@ def serve(
     free_port(host, port)
     page = build_page(summary, load(), defaults)
     url = launch(page, host, port)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not loopback(host):
         console.print(
             f"[yellow]{escape(host)}: anyone who can reach this machine can use the page."
         )
