@@ -1,57 +1,26 @@
-import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from medeval.benchmarks import (
-    Question,
+    ItemResult,
     accuracy,
     encode_question,
-    load_medqa,
-    load_pubmedqa,
-    run_task,
+    item_result,
+    score_questions,
     stderr,
     stratified_subset,
 )
-from medeval.errors import EvalInputError
 from medeval.loglik import Score
+from medeval.tasks import Question, load_questions, suite
 from testsupport.paths import EVAL_DATA
 from testsupport.tiny import tiny_chat_llama
-from testsupport.tokenizers import chatml_byte_tokenizer
+from testsupport.tokenizers import chatml_byte_tokenizer, vocab_tokenizer
 
 
 @pytest.fixture(scope="module")
 def pubmedqa() -> list[Question]:
-    return load_pubmedqa(EVAL_DATA / "pubmedqa")
-
-
-def test_pubmedqa_is_the_official_test_split(pubmedqa: list[Question]) -> None:
-    assert len(pubmedqa) == 500
-    truth = json.loads((EVAL_DATA / "pubmedqa" / "test_ground_truth.json").read_text())
-    assert {q.id for q in pubmedqa} == set(truth)
-    first = pubmedqa[0]
-    assert first.context.startswith("Abstract: ")
-    assert "\nQuestion: " in first.context
-    assert first.context.endswith("\nAnswer:")
-    assert first.choices == [" yes", " no", " maybe"]
-    assert first.choices[first.gold].strip() == truth[first.id]
-
-
-def test_medqa_prompt() -> None:
-    questions = load_medqa(EVAL_DATA / "medqa")
-    assert len(questions) == 1273
-    q = questions[0]
-    assert q.context.startswith("Question: A junior orthopaedic")
-    assert "\nA. Disclose the error to the patient" in q.context
-    assert q.context.endswith("\nAnswer:")
-    assert q.choices == [" A", " B", " C", " D"]
-    assert q.gold == 1
-
-
-def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(EvalInputError, match=r"test\.jsonl"):
-        load_medqa(tmp_path)
+    return load_questions(suite()["pubmedqa"], EVAL_DATA)
 
 
 def test_stratified_subset_keeps_label_mix(pubmedqa: list[Question]) -> None:
@@ -72,14 +41,19 @@ def test_stderr_is_sample_standard_error() -> None:
     assert stderr(1.0, 10) == 0.0
 
 
-def test_accuracy_sum_and_byte_normalized() -> None:
+def test_item_result_sum_and_byte_normalized() -> None:
     q = Question("1", "ctx", [" yes", " no", " maybe"], gold=2)
     # " yes" has the best sum; " maybe" the best per byte (-0.9 vs -1.05 and -1.67).
     scores = [Score(-4.2, 1, False), Score(-5.0, 1, False), Score(-5.4, 2, False)]
-    result = accuracy([q, q], [scores, scores])
-    assert result["acc"] == 0.0
-    assert result["acc_norm"] == 1.0
-    assert result["n"] == 2
+    result = item_result(q, scores)
+    assert result == ItemResult([-4.2, -5.0, -5.4], pred=0, pred_norm=2)
+    summary = accuracy([q, q], [result, result])
+    assert (summary["acc"], summary["acc_norm"], summary["n"]) == (0.0, 1.0, 2)
+
+
+def test_ties_go_to_the_first_choice_as_in_the_harness() -> None:
+    q = Question("1", "ctx", [" A", " B"], gold=1)
+    assert item_result(q, [Score(-1.0, 1, True), Score(-1.0, 1, True)]).pred == 0
 
 
 def test_encode_question_splits_like_the_harness() -> None:
@@ -90,11 +64,19 @@ def test_encode_question_splits_like_the_harness() -> None:
     assert tokenizer.decode(pairs[0][0]) == "Answer:"
 
 
-def test_run_task_on_tiny_model(pubmedqa: list[Question]) -> None:
+def test_encode_question_keeps_the_tokenizers_bos_and_moves_trailing_spaces() -> None:
+    """Llama's tokenizer adds BOS to the context; a context's trailing space joins the option."""
+    tokenizer = vocab_tokenizer("llama")
+    (ctx, cont), _ = encode_question(tokenizer, Question("1", "Answer: ", ["A", "B"], gold=0))
+    assert ctx[0] == tokenizer.bos_token_id
+    assert ctx == tokenizer.encode("Answer:")
+    assert cont == tokenizer.encode("Answer: A")[len(ctx) :]
+
+
+def test_score_questions_on_tiny_model(pubmedqa: list[Question]) -> None:
     tokenizer = chatml_byte_tokenizer()
     questions = stratified_subset(pubmedqa, 3)
-    result = run_task(
-        tiny_chat_llama(len(tokenizer)), tokenizer, questions, "pubmedqa", batch_size=4
-    )
-    assert result["n"] == 3
-    assert 0.0 <= result["acc"] <= 1.0
+    model = tiny_chat_llama(len(tokenizer))
+    results = score_questions(model, tokenizer, questions, "pubmedqa", batch_size=4)
+    assert [len(r.logprobs) for r in results] == [3, 3, 3]
+    assert all(r.pred == r.logprobs.index(max(r.logprobs)) for r in results)

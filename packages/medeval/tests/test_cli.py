@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from medeval.cli import app
+from medeval.tasks import suite
 from testsupport.paths import EVAL_DATA
 from testsupport.runs import write_eval, write_run
 from testsupport.schemas import validate_json, validate_run_folder
@@ -42,9 +43,11 @@ def test_writes_the_eval_schema(evaluated: tuple[Path, Path]) -> None:
     # The adapter changes the model (non-zero LoRA B), so the losses differ.
     assert metrics["base"]["answer_loss"] != metrics["finetuned"]["answer_loss"]
     bench = json.loads((run / "eval" / "benchmarks.json").read_text())
-    assert set(bench) == {"pubmedqa", "medqa"}
+    assert list(bench) == [*suite(), "average"]
     assert bench["pubmedqa"]["finetuned"]["n"] == 3
     assert set(bench["medqa"]["base"]) == {"acc", "stderr", "acc_norm", "acc_norm_stderr", "n"}
+    per_item = run / "eval" / "benchmarks" / "medmcqa.jsonl"
+    assert len(per_item.read_text().splitlines()) == 3
 
 
 def test_report_is_self_contained(evaluated: tuple[Path, Path]) -> None:
@@ -86,7 +89,7 @@ def test_plot_csv_overlays_upstream_files(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["report", "/nonexistent/run"], "no config.yaml"),
-        (["bench", "{run}", "--task", "mmlu"], "unknown task"),
+        (["bench", "{run}", "--task", "mmlu_virology"], "unknown task"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tiny_run: Path, args: list[str], message: str) -> None:

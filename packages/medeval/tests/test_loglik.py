@@ -1,5 +1,4 @@
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -38,9 +37,12 @@ PAIRS = [
 ]
 
 
-@pytest.mark.parametrize("batch_size", [1, 3])
-def test_matches_hand_computed_logits(model: torch.nn.Module, batch_size: int) -> None:
-    scores = score_pairs(model, PAIRS, pad_id=0, batch_size=batch_size)
+@pytest.mark.parametrize(("batch_size", "max_batch_tokens"), [(1, 1024), (3, 1024), (8, 12)])
+def test_matches_hand_computed_logits(
+    model: torch.nn.Module, batch_size: int, max_batch_tokens: int
+) -> None:
+    """Right-padded batches of different lengths, one row per batch or several."""
+    scores = score_pairs(model, PAIRS, batch_size, max_batch_tokens=max_batch_tokens)
     for (ctx, cont), score in zip(PAIRS, scores, strict=True):
         expected, greedy = hand_logprob(model, ctx, cont)
         assert score.logprob == pytest.approx(expected, abs=1e-4)
@@ -52,26 +54,39 @@ def test_greedy_flag_true_for_argmax_continuation(model: torch.nn.Module) -> Non
     ctx = [5, 9, 40]
     with torch.no_grad():
         best = int(model(torch.tensor([ctx])).logits[0, -1].argmax())
-    assert score_pairs(model, [(ctx, [best])], pad_id=0)[0].greedy
+    assert score_pairs(model, [(ctx, [best])])[0].greedy
 
 
 def test_truncates_oldest_context(model: torch.nn.Module) -> None:
     long_ctx = list(range(3, 40))
-    cut = score_pairs(model, [(long_ctx, [50, 51])], pad_id=0, max_length=10)[0]
+    cut = score_pairs(model, [(long_ctx, [50, 51])], max_length=10)[0]
     expected, _ = hand_logprob(model, long_ctx[-9:], [50, 51])
     assert cut.logprob == pytest.approx(expected, abs=1e-4)
 
 
-def test_rejects_empty_continuation(model: torch.nn.Module, tmp_path: Path) -> None:
+def test_rejects_empty_continuation(model: torch.nn.Module) -> None:
     with pytest.raises(ValueError, match="non-empty"):
-        score_pairs(model, [([1, 2], [])], pad_id=0)
+        score_pairs(model, [([1, 2], [])])
 
 
 def test_shared_context_one_token_options(model: torch.nn.Module) -> None:
     """Options " A".." D" after one context reuse one forward pass and still score separately."""
     ctx = [5, 9, 40, 41]
     pairs = [(ctx, [t]) for t in (60, 61, 62, 63)] + [([5, 9, 40], [41, 60])]
-    scores = score_pairs(model, pairs, pad_id=0, batch_size=2)
+    scores = score_pairs(model, pairs, batch_size=2)
     for (c, cont), score in zip(pairs, scores, strict=True):
         assert score.logprob == pytest.approx(hand_logprob(model, c, cont)[0], abs=1e-4)
     assert len({s.logprob for s in scores[:4]}) == 4
+
+
+def test_output_head_sees_only_the_scored_positions(model: torch.nn.Module) -> None:
+    """The head runs on [rows, k] positions, not on every token, and is unhooked afterwards."""
+    seen: list[tuple[int, ...]] = []
+    head = model.get_output_embeddings()
+    handle = head.register_forward_hook(lambda _m, _a, out: seen.append(tuple(out.shape)))
+    try:
+        score_pairs(model, PAIRS, batch_size=4)
+    finally:
+        handle.remove()
+    assert seen == [(4, 3, model.config.vocab_size)]  # longest continuation: 3 tokens
+    assert not head._forward_pre_hooks

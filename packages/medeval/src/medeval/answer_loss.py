@@ -19,9 +19,8 @@ def answer_loss(
     for example in examples:
         prompt, answer = render_answer(tokenizer, example.messages)
         pairs.append((encode(tokenizer, prompt), encode(tokenizer, answer)))
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     with progress_bar(label, len(pairs)) as advance:
-        scores = score_pairs(model, pairs, pad_id, batch_size, on_batch=advance)
+        scores = score_pairs(model, pairs, batch_size, on_batch=advance)
     tokens = sum(s.n_tokens for s in scores)
     loss = -sum(s.logprob for s in scores) / tokens
     return {

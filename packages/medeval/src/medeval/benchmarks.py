@@ -1,104 +1,32 @@
 """Zero-shot multiple choice by option log-likelihood (lm-evaluation-harness protocol).
 
-PubMedQA: "Abstract: {contexts}\\nQuestion: {question}\\nAnswer:" + " yes" / " no" / " maybe",
-on the official 500-id test split of PQA-L. MedQA (`medqa_4options`): "Question: {question}\\n
-A. {A}\\nB. {B}\\nC. {C}\\nD. {D}\\nAnswer:" + " A" .. " D". acc = argmax of the summed option
-log-prob; acc_norm = argmax of log-prob per option byte; stderr = sqrt(p(1-p)/(n-1)).
+Each option is scored as the summed log-probability of its continuation tokens after the
+context; acc = argmax of that sum, acc_norm = argmax of the sum per option byte,
+stderr = sqrt(p(1-p)/(n-1)). Tokenization is the harness's (`encode_question`).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from medeval.errors import EvalInputError
 from medeval.loglik import Score, TokenPair, score_pairs
 from medeval.progress import progress_bar
+from medeval.tasks import Question
 
 
 @dataclass(frozen=True)
-class Question:
-    """One multiple-choice item."""
+class ItemResult:
+    """One item's scores: a line of eval/benchmarks/<task>.jsonl (per model variant)."""
 
-    id: str
-    """The item's id in its source file."""
-    context: str
-    """The prompt the options continue (ends with "Answer:")."""
-    choices: list[str]
-    """The option continuations, each with its leading space."""
-    gold: int
-    """Index of the correct choice."""
-
-
-def load_pubmedqa(folder: Path) -> list[Question]:
-    """The 500 test ids of PQA-L (`test_ground_truth.json`), texts from `ori_pqal.json`."""
-    labels = ["yes", "no", "maybe"]
-    truth = json.loads(_read(folder / "test_ground_truth.json"))
-    items = json.loads(_read(folder / "ori_pqal.json"))
-    questions = []
-    for pmid, label in truth.items():
-        if pmid not in items:
-            raise EvalInputError(
-                f"{folder}/ori_pqal.json: test id {pmid} missing; restore the file"
-            )
-        item = items[pmid]
-        context = (
-            f"Abstract: {chr(10).join(item['CONTEXTS'])}\nQuestion: {item['QUESTION']}\nAnswer:"
-        )
-        questions.append(Question(pmid, context, [f" {c}" for c in labels], labels.index(label)))
-    return questions
-
-
-def load_medqa(folder: Path) -> list[Question]:
-    """MedQA USMLE 4-option test questions (`test.jsonl`)."""
-    letters = ["A", "B", "C", "D"]
-    questions = []
-    for line_no, line in enumerate(_read(folder / "test.jsonl").splitlines(), start=1):
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        options = "".join(f"{k}. {item['options'][k]}\n" for k in letters)
-        if item["answer_idx"] not in letters:
-            raise EvalInputError(f"{folder}/test.jsonl:{line_no}: answer_idx must be one of A-D")
-        context = f"Question: {item['question']}\n{options}Answer:"
-        questions.append(
-            Question(
-                str(item.get("realidx", line_no)),
-                context,
-                [f" {c}" for c in letters],
-                letters.index(item["answer_idx"]),
-            )
-        )
-    return questions
-
-
-def _read(path: Path) -> str:
-    if not path.is_file():
-        raise EvalInputError(f"{path}: missing benchmark file; see data/eval/README.md")
-    return path.read_text(encoding="utf-8")
-
-
-@dataclass(frozen=True)
-class Task:
-    """A benchmark: its data folder (under the eval data root) and loader."""
-
-    name: str
-    """Key in benchmarks.json."""
-    folder: str
-    """Sub-folder of the eval data root."""
-    load: Callable[[Path], list[Question]]
-    """Reads the questions from that folder."""
-
-
-TASKS = {
-    task.name: task
-    for task in (Task("pubmedqa", "pubmedqa", load_pubmedqa), Task("medqa", "medqa", load_medqa))
-}
+    logprobs: list[float]
+    """Summed log-probability of each choice's continuation, in choice order."""
+    pred: int
+    """The choice with the highest log-probability (acc's pick)."""
+    pred_norm: int
+    """The choice with the highest log-probability per byte (acc_norm's pick)."""
 
 
 def stratified_subset(
@@ -123,23 +51,27 @@ def stratified_subset(
     return [q for q in questions if q.id in chosen]
 
 
-def encode_question(tokenizer: Any, question: Question) -> list[TokenPair]:
-    """Harness tokenization: continuation ids = ids(context + choice) minus ids(context).
+def _encode(tokenizer: Any, text: str) -> list[int]:
+    """The harness's `tok_encode`: the tokenizer's default special tokens, unless the text
+    already starts with the prefix token (BOS, else EOS)."""
+    prefix_id = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else None
+    prefix_id = prefix_id if prefix_id is not None else tokenizer.eos_token_id
+    starts = prefix_id is not None and text.startswith(tokenizer.decode(prefix_id))
+    ids: list[int] = tokenizer.encode(text, add_special_tokens=not starts)
+    return ids
 
-    A BOS is prepended when the tokenizer adds one by default (Llama, Mistral, Gemma).
-    """
-    bos = [tokenizer.bos_token_id] if _adds_bos(tokenizer) else []
-    context_ids = tokenizer(question.context, add_special_tokens=False)["input_ids"]
+
+def encode_question(tokenizer: Any, question: Question) -> list[TokenPair]:
+    """The harness's `_encode_pair`: trailing spaces of the context move to the continuation;
+    continuation ids = ids(context + continuation) minus the first len(ids(context))."""
+    context = question.context.rstrip()
+    moved = question.context[len(context) :]
+    context_ids = _encode(tokenizer, context)
     pairs = []
     for choice in question.choices:
-        whole = tokenizer(question.context + choice, add_special_tokens=False)["input_ids"]
-        pairs.append((bos + whole[: len(context_ids)], whole[len(context_ids) :]))
+        whole = _encode(tokenizer, context + moved + choice)
+        pairs.append((context_ids, whole[len(context_ids) :]))
     return pairs
-
-
-def _adds_bos(tokenizer: Any) -> bool:
-    bos = tokenizer.bos_token_id
-    return bos is not None and tokenizer("a")["input_ids"][:1] == [bos]
 
 
 def stderr(p: float, n: int) -> float:
@@ -147,16 +79,22 @@ def stderr(p: float, n: int) -> float:
     return math.sqrt(p * (1 - p) / (n - 1)) if n > 1 else 0.0
 
 
-def accuracy(questions: list[Question], scores: list[list[Score]]) -> dict[str, float | int]:
+def _argmax(values: list[float]) -> int:
+    """The first index of the largest value (the harness's np.argmax)."""
+    return values.index(max(values))
+
+
+def item_result(question: Question, scores: list[Score]) -> ItemResult:
+    logprobs = [s.logprob for s in scores]
+    per_byte = [lp / len(c.encode()) for lp, c in zip(logprobs, question.choices, strict=True)]
+    return ItemResult(logprobs, _argmax(logprobs), _argmax(per_byte))
+
+
+def accuracy(questions: list[Question], results: list[ItemResult]) -> dict[str, float | int]:
     """acc (summed log-prob) and acc_norm (log-prob per option byte), with standard errors."""
-    hits, hits_norm = 0, 0
-    for question, option_scores in zip(questions, scores, strict=True):
-        logprobs = [s.logprob for s in option_scores]
-        per_byte = [lp / len(c.encode()) for lp, c in zip(logprobs, question.choices, strict=True)]
-        hits += logprobs.index(max(logprobs)) == question.gold
-        hits_norm += per_byte.index(max(per_byte)) == question.gold
     n = len(questions)
-    acc, acc_norm = hits / n, hits_norm / n
+    acc = sum(r.pred == q.gold for q, r in zip(questions, results, strict=True)) / n
+    acc_norm = sum(r.pred_norm == q.gold for q, r in zip(questions, results, strict=True)) / n
     return {
         "acc": acc,
         "stderr": stderr(acc, n),
@@ -166,24 +104,26 @@ def accuracy(questions: list[Question], scores: list[list[Score]]) -> dict[str, 
     }
 
 
-def run_task(
-    model: Any,
-    tokenizer: Any,
-    questions: list[Question],
-    label: str,
-    batch_size: int = 8,
-) -> dict[str, float | int]:
+BATCH_TOKENS = {"cpu": 1024, "cuda": 16384}
+"""Padded tokens per forward pass: on a CPU small enough that a batch's activations stay in
+cache (measured in `nox -s eval_parity`), on a GPU enough to fill it."""
+
+
+def score_questions(
+    model: Any, tokenizer: Any, questions: list[Question], label: str, batch_size: int = 64
+) -> list[ItemResult]:
     """Score every option of every question; one progress bar over all options.
 
     Prompts longer than the model's context lose their oldest tokens (as the harness does).
     """
     max_length = int(getattr(model.config, "max_position_embeddings", 2048))
-    pairs = [pair for q in questions for pair in encode_question(tokenizer, q)]
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    encoded = [encode_question(tokenizer, q) for q in questions]
+    pairs = [pair for question_pairs in encoded for pair in question_pairs]
+    budget = BATCH_TOKENS.get(next(model.parameters()).device.type, BATCH_TOKENS["cpu"])
     with progress_bar(label, len(pairs)) as advance:
-        flat = score_pairs(model, pairs, pad_id, batch_size, max_length, on_batch=advance)
-    grouped, at = [], 0
+        flat = score_pairs(model, pairs, batch_size, max_length, advance, budget)
+    results, at = [], 0
     for q in questions:
-        grouped.append(flat[at : at + len(q.choices)])
+        results.append(item_result(q, flat[at : at + len(q.choices)]))
         at += len(q.choices)
-    return accuracy(questions, grouped)
+    return results

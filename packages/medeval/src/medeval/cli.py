@@ -12,14 +12,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from medeval.benchmarks import TASKS
+from medeval.benchmarks_cli import bench_target
+from medeval.benchmarks_run import load_tasks, run_tasks, write_benchmarks
 from medeval.errors import EvalInputError
 from medeval.evaluation import (
     compute_metrics,
     generate_samples,
-    load_benchmarks,
     read_samples,
-    run_benchmarks,
     write_json,
     write_loss_plots,
     write_samples,
@@ -28,7 +27,9 @@ from medeval.generation import GenerationSettings
 from medeval.plots import overlay_figure, read_loss_csv, save_figure
 from medeval.report import write_report
 from medeval.runs import Run, load_run
+from medeval.tasks import groups, resolve, suite
 from medeval.testset import load_examples
+from medeval.variants import VARIANTS
 
 app = typer.Typer(
     help="Evaluate a training run folder (artifacts/runs/<recipe>-<timestamp>/): writes "
@@ -54,13 +55,22 @@ LimitMetricsOpt = Annotated[
 LimitBenchOpt = Annotated[
     int | None,
     typer.Option(
-        "--limit-bench", help="Questions per benchmark, stratified by label (default: all)."
+        "--limit",
+        "--limit-bench",
+        help="Questions per benchmark task, stratified by label (default: all).",
     ),
 ]
 TasksOpt = Annotated[
-    list[str] | None, typer.Option("--task", help=f"Benchmark to run (repeat): {', '.join(TASKS)}.")
+    list[str] | None,
+    typer.Option(
+        "--task",
+        help=f"Benchmark task (repeat): {', '.join([*suite(), *groups()])}, or a .jsonl file "
+        "of {question, options, answer_idx} lines. Default: the 9 leaderboard tasks.",
+    ),
 ]
-DataOpt = Annotated[Path, typer.Option("--eval-data", help="Folder with pubmedqa/ and medqa/.")]
+DataOpt = Annotated[
+    Path, typer.Option("--eval-data", help="Folder with the benchmark files (data/eval).")
+]
 BatchOpt = Annotated[int, typer.Option("--batch-size", help="Prompts per forward pass.")]
 MaxNewOpt = Annotated[int, typer.Option("--max-new-tokens", help="Answer length cap in tokens.")]
 TempOpt = Annotated[float, typer.Option("--temperature", help="0 = greedy; above 0 samples.")]
@@ -100,14 +110,6 @@ def _model_and_tokenizer(run: Run) -> tuple[Any, Any]:
 
     with console.status(f"loading {run.model_path} + adapter"):
         return load_model(run), load_tokenizer(run)
-
-
-def _tasks(names: list[str] | None) -> list[str]:
-    names = names or list(TASKS)
-    unknown = [n for n in names if n not in TASKS]
-    if unknown:
-        raise EvalInputError(f"unknown task {unknown}; choose from {list(TASKS)}")
-    return names
 
 
 @app.command()
@@ -174,21 +176,41 @@ def metrics(
 
 @app.command()
 def bench(
-    run_dir: RunArg,
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A run folder (config.yaml from `medtrain train`: its base model and adapter, "
+            "written to RUN/eval/), or a model: Hub id, model folder or .gguf file."
+        ),
+    ],
+    adapter: Annotated[
+        Path | None,
+        typer.Option("--adapter", help="With a model: a run folder or LoRA adapter folder."),
+    ] = None,
     task: TasksOpt = None,
-    limit_bench: LimitBenchOpt = None,
+    limit: LimitBenchOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (default: RUN/eval, or artifacts/eval/<model>)."),
+    ] = None,
     eval_data: DataOpt = Path("data/eval"),
-    batch_size: BatchOpt = 8,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Most inputs per forward pass.")
+    ] = 64,
     seed: SeedOpt = 0,
 ) -> None:
-    """Zero-shot PubMedQA / MedQA accuracy by option log-likelihood: eval/benchmarks.json."""
+    """Zero-shot benchmark accuracy by option log-likelihood (lm-evaluation-harness protocol):
+    benchmarks.json and benchmarks/<task>.jsonl (one line per item). A run gives its base and
+    fine-tuned model; a model gives `base` alone, or also `finetuned` with --adapter."""
 
     def work() -> None:
-        run = load_run(run_dir)
-        question_sets = load_benchmarks(eval_data, _tasks(task), limit_bench, seed)
-        model, tokenizer = _model_and_tokenizer(run)
-        results = run_benchmarks(model, tokenizer, question_sets, batch_size)
-        write_json(run.eval_dir / "benchmarks.json", results)
+        target_ = bench_target(target, adapter, out)
+        tasks = load_tasks(eval_data, resolve(task), limit, seed)
+        with console.status(f"loading {target_.model_path}"):
+            model, tokenizer = target_.load()
+        results = run_tasks(model, tokenizer, tasks, target_.variants, batch_size)
+        paths = write_benchmarks(target_.out_dir, tasks, results)
+        console.print(f"wrote {paths[0]} and {len(paths) - 1} per-item files")
 
     _guard(work)
 
@@ -221,7 +243,7 @@ def evaluate(
         start = time.perf_counter()
         run = load_run(run_dir)
         others = [load_run(c) for c in compare or []]
-        question_sets = load_benchmarks(eval_data, _tasks(task), limit_bench, seed)
+        tasks = load_tasks(eval_data, resolve(task), limit_bench, seed)
         sample_examples = load_examples(run.dataset, run.test_split, limit_samples, seed)
         metric_examples = load_examples(run.dataset, run.test_split, limit_metrics, seed)
         console.rule(f"[bold]evaluate {run.name}")
@@ -232,8 +254,7 @@ def evaluate(
         write_samples(run, samples)
         result = compute_metrics(model, tokenizer, metric_examples, samples, batch_size)
         write_json(run.eval_dir / "metrics.json", result)
-        results = run_benchmarks(model, tokenizer, question_sets, batch_size)
-        write_json(run.eval_dir / "benchmarks.json", results)
+        write_benchmarks(run.eval_dir, tasks, run_tasks(model, tokenizer, tasks, VARIANTS))
         paths = write_report(run, others)
         console.print(f"wrote {paths[0]} and {paths[1]} in {time.perf_counter() - start:.0f} s")
 

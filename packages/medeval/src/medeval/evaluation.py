@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from medeval.answer_loss import answer_loss
-from medeval.benchmarks import TASKS, Question, run_task, stratified_subset
 from medeval.chat import render_prompt
 from medeval.generation import GenerationSettings, generate
 from medeval.plots import curve_figure, overlay_figure, read_loss_csv, save_figure
@@ -18,17 +15,8 @@ from medeval.progress import progress_bar
 from medeval.runs import Run
 from medeval.testset import Example
 from medeval.text_metrics import rouge_l, token_f1
-
-MODELS = ("base", "finetuned")
-"""Every model-dependent result is reported for the base model and the adapter (not to be
-confused with meddata's dataset variants)."""
-
-
-@contextmanager
-def as_model(model: Any, which: str) -> Iterator[None]:
-    """`base` runs with the LoRA adapter switched off, `finetuned` with it on."""
-    with model.disable_adapter() if which == "base" else nullcontext():
-        yield
+from medeval.variants import VARIANTS as MODELS
+from medeval.variants import as_variant as as_model
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -134,27 +122,3 @@ def compute_metrics(
             )
         metrics[which] |= _overlap(samples, which)
     return metrics
-
-
-def load_benchmarks(
-    data_root: Path, tasks: list[str], limit: int | None, seed: int = 0
-) -> dict[str, list[Question]]:
-    """Each task's questions, or a label-stratified seeded subset of `limit` of them."""
-    return {
-        name: stratified_subset(TASKS[name].load(data_root / TASKS[name].folder), limit, seed)
-        for name in tasks
-    }
-
-
-def run_benchmarks(
-    model: Any, tokenizer: Any, question_sets: dict[str, list[Question]], batch_size: int
-) -> dict[str, dict[str, Any]]:
-    """benchmarks.json: per task, base and fine-tuned accuracy on the same questions."""
-    results: dict[str, dict[str, Any]] = {}
-    for name, questions in question_sets.items():
-        results[name] = {}
-        for which in MODELS:
-            with as_model(model, which):
-                label = f"{name} ({which})"
-                results[name][which] = run_task(model, tokenizer, questions, label, batch_size)
-    return results

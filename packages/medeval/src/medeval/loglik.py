@@ -1,13 +1,18 @@
 """Log-likelihood of a continuation given a context: the lm-evaluation-harness scoring primitive.
 
-Batches are left-padded so every continuation ends at the last position; only the logits of the
-continuation positions are materialized (`logits_to_keep`): the vocab-sized tensor stays small.
+The model reads `context + continuation[:-1]`. Inputs that are the same (one-token options after
+one context) run once. Batches are right-padded with no attention mask, as the harness does: a
+causal model's real tokens never see the padding after them, and attention takes its fused
+causal path. Only the continuation positions reach the output head (a pre-hook gathers them),
+so the vocabulary-sized logits exist for a few positions per row, not for every token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -27,18 +32,6 @@ class Score:
     """Whether every continuation token is the model's argmax prediction."""
 
 
-def _batch(rows: Sequence[list[int]], pad_id: int) -> dict[str, torch.Tensor]:
-    """Left-pad token rows into one batch with matching position ids."""
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        ids[i, width - len(row) :] = torch.tensor(row)
-        mask[i, width - len(row) :] = 1
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    return {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
-
-
 def _chunks(
     rows: list[tuple[int, ...]], batch_size: int, max_batch_tokens: int
 ) -> Iterator[list[tuple[int, ...]]]:
@@ -55,22 +48,40 @@ def _chunks(
         yield chunk
 
 
+@contextmanager
+def _head_reads(model: Any, positions: torch.Tensor) -> Iterator[None]:
+    """Make the output head see only `positions` ([rows, k]) of each row's hidden states.
+
+    A forward pre-hook on the head (not a call of the decoder alone) keeps whatever the model
+    does after the head, e.g. Gemma-2's final logit soft-capping.
+    """
+
+    def gather(_module: torch.nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        hidden = args[0]
+        index = positions[:, :, None].expand(-1, -1, hidden.shape[-1])
+        return (hidden.gather(1, index), *args[1:])
+
+    handle = model.get_output_embeddings().register_forward_pre_hook(gather)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
 @torch.inference_mode()
 def score_pairs(
-    model: torch.nn.Module,
+    model: Any,
     pairs: Sequence[TokenPair],
-    pad_id: int,
-    batch_size: int = 8,
+    batch_size: int = 64,
     max_length: int = 2048,
     on_batch: Callable[[int], None] | None = None,
-    max_batch_tokens: int = 4096,
+    max_batch_tokens: int = 1024,
 ) -> list[Score]:
     """Score each continuation; results in input order.
 
-    The model reads `context + continuation[:-1]` (oldest tokens dropped past max_length). Pairs
-    that give the same input (one-token options after a shared context) share one forward pass,
-    and inputs run longest first so a batch holds similar lengths; a batch holds at most
-    `batch_size` rows and `max_batch_tokens` padded tokens, so long answers do not pad short ones.
+    Inputs longer than max_length lose their oldest tokens. A batch holds at most `batch_size`
+    rows and `max_batch_tokens` padded tokens, inputs run longest first so a batch holds similar
+    lengths (the default budget keeps a CPU batch's activations in cache; raise it on a GPU).
     """
     for ctx, cont in pairs:
         if not cont or not ctx:
@@ -81,17 +92,23 @@ def score_pairs(
         groups.setdefault(tuple((ctx + cont)[:-1][-max_length:]), []).append(i)
     scores: dict[int, Score] = {}
     for chunk in _chunks(sorted(groups, key=len, reverse=True), batch_size, max_batch_tokens):
-        batch = {k: v.to(device) for k, v in _batch([list(r) for r in chunk], pad_id).items()}
+        ids = torch.zeros((len(chunk), len(chunk[0])), dtype=torch.long)
+        for b, row in enumerate(chunk):
+            ids[b, : len(row)] = torch.tensor(row)
         keep = max(len(pairs[i][1]) for row in chunk for i in groups[row])
-        logits = model(**batch, logits_to_keep=keep).logits[:, -keep:]
+        ends = torch.tensor([len(row) for row in chunk])
+        positions = (ends[:, None] - keep + torch.arange(keep)).clamp(min=0).to(device)
+        with _head_reads(model, positions):
+            logits = model(input_ids=ids.to(device), use_cache=False).logits.float()
+        log_z = logits.logsumexp(-1)
         for b, row in enumerate(chunk):
             for i in groups[row]:
-                cont = pairs[i][1]
-                target = torch.tensor(cont, device=device)
-                window = logits[b, keep - len(cont) :].float()
-                token_lp = window.gather(-1, target[:, None]).squeeze(-1) - window.logsumexp(-1)
+                target = torch.tensor(pairs[i][1], device=device)
+                start = keep - len(target)
+                window, norm = logits[b, start:], log_z[b, start:]
+                token_lp = window.gather(-1, target[:, None]).squeeze(-1) - norm
                 greedy = bool((window.argmax(-1) == target).all())
-                scores[i] = Score(float(token_lp.sum()), len(cont), greedy)
+                scores[i] = Score(float(token_lp.sum()), len(target), greedy)
         if on_batch is not None:
             on_batch(sum(len(groups[row]) for row in chunk))
     return [scores[i] for i in range(len(pairs))]

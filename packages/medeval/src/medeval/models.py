@@ -1,4 +1,5 @@
-"""Load a run's base model with its LoRA adapter; `disable_adapter()` gives the base model back."""
+"""Load a model (Hub id, local folder or .gguf file) with an optional LoRA adapter; a run's
+base model with its adapter; `disable_adapter()` gives the base model back."""
 
 from __future__ import annotations
 
@@ -25,26 +26,40 @@ def _from_pretrained_args(model_path: str) -> tuple[str, dict[str, Any]]:
     return model_path, {}
 
 
-def load_tokenizer(run: Run) -> Any:
-    """The tokenizer medtrain saved with the adapter (it has the chat template used in training)."""
+def open_tokenizer(model_path: str, adapter_dir: Path | None = None) -> Any:
+    """The tokenizer saved with the adapter when there is one (medtrain saves it), else the
+    model's; a missing pad token becomes the end-of-sequence token."""
     source, extra = (
-        (str(run.adapter_dir), {})
-        if run.adapter_dir.is_dir()
-        else _from_pretrained_args(run.model_path)
+        (str(adapter_dir), {})
+        if adapter_dir is not None and (adapter_dir / "tokenizer_config.json").is_file()
+        else _from_pretrained_args(model_path)
     )
-    tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+    except OSError as err:
+        raise EvalInputError(f"{source}: cannot load a tokenizer ({err})") from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    if not tokenizer.chat_template:
-        raise EvalInputError(f"{source}: tokenizer has no chat_template; save one with the adapter")
     return tokenizer
 
 
-def load_model(run: Run, device: torch.device | None = None) -> PeftModel:
-    """Base weights from `model.resolved_path` (else `model.base`) + the run adapter, eval mode."""
-    if not (run.adapter_dir / "adapter_config.json").is_file():
+def load_tokenizer(run: Run) -> Any:
+    """The tokenizer medtrain saved with the adapter (it has the chat template used in training)."""
+    tokenizer = open_tokenizer(run.model_path, run.adapter_dir)
+    if not tokenizer.chat_template:
         raise EvalInputError(
-            f"{run.adapter_dir}: no adapter_config.json; the run did not finish saving"
+            f"{run.adapter_dir}: tokenizer has no chat_template; save one with the adapter"
+        )
+    return tokenizer
+
+
+def load_causal_lm(
+    model_path: str, adapter_dir: Path | None = None, device: torch.device | None = None
+) -> Any:
+    """Weights from a Hub id, a folder or a .gguf file, plus a LoRA adapter, in eval mode."""
+    if adapter_dir is not None and not (adapter_dir / "adapter_config.json").is_file():
+        raise EvalInputError(
+            f"{adapter_dir}: no adapter_config.json; pass a run folder or a LoRA adapter folder"
         )
     device = device or pick_device()
     dtype = (
@@ -52,7 +67,23 @@ def load_model(run: Run, device: torch.device | None = None) -> PeftModel:
         if device.type == "cuda" and torch.cuda.is_bf16_supported()
         else torch.float32
     )
-    source, extra = _from_pretrained_args(run.model_path)
-    base = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra)
-    model = PeftModel.from_pretrained(base, str(run.adapter_dir))
+    source, extra = _from_pretrained_args(model_path)
+    try:
+        model: Any = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra)
+    except OSError as err:
+        raise EvalInputError(
+            f"{model_path}: cannot load the model ({err}); give a Hub id, a model folder "
+            "(config.json) or a .gguf file"
+        ) from None
+    if adapter_dir is not None:
+        model = PeftModel.from_pretrained(model, str(adapter_dir))
     return model.to(device).eval()
+
+
+def load_model(run: Run, device: torch.device | None = None) -> Any:
+    """Base weights from `model.resolved_path` (else `model.base`) + the run adapter."""
+    if not (run.adapter_dir / "adapter_config.json").is_file():
+        raise EvalInputError(
+            f"{run.adapter_dir}: no adapter_config.json; the run did not finish saving"
+        )
+    return load_causal_lm(run.model_path, run.adapter_dir, device)

@@ -1,0 +1,117 @@
+"""Benchmark tasks for each model variant: `benchmarks.json` and `benchmarks/<task>.jsonl`.
+
+benchmarks.json: {task: {variant: {acc, stderr, acc_norm, acc_norm_stderr, n}}}, plus
+`average` {variant: {acc, stderr, acc_norm, acc_norm_stderr, tasks, n}} when all 9 leaderboard
+tasks ran: the unweighted mean of the task accuracies, as the Open Medical-LLM Leaderboard
+averages them (not weighted by item count).
+Per-item lines: {"id", "gold", variant: {"logprobs", "pred", "pred_norm"}} (docs/schemas.md §4).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from medeval.benchmarks import ItemResult, accuracy, score_questions, stratified_subset
+from medeval.tasks import AVERAGE, Question, TaskSpec, load_questions, suite
+from medeval.variants import as_variant
+
+
+@dataclass(frozen=True)
+class TaskItems:
+    """A task and the questions this evaluation asks of it."""
+
+    spec: TaskSpec
+    """The task definition."""
+    questions: list[Question]
+    """Its items (all, or a label-stratified subset)."""
+
+
+Results = dict[str, dict[str, list[ItemResult]]]
+"""task -> variant -> one result per question."""
+
+
+def load_tasks(
+    data_root: Path, specs: list[TaskSpec], limit: int | None, seed: int = 0
+) -> list[TaskItems]:
+    """Each task's questions, or `limit` of them stratified by gold label (seeded)."""
+    return [
+        TaskItems(spec, stratified_subset(load_questions(spec, data_root), limit, seed))
+        for spec in specs
+    ]
+
+
+def run_tasks(
+    model: Any,
+    tokenizer: Any,
+    tasks: list[TaskItems],
+    variants: tuple[str, ...],
+    batch_size: int = 64,
+) -> Results:
+    """Score every task's questions with each variant of the model."""
+    results: Results = {}
+    for task in tasks:
+        results[task.spec.name] = {}
+        for variant in variants:
+            with as_variant(model, variant):
+                label = f"{task.spec.name} ({variant})"
+                results[task.spec.name][variant] = score_questions(
+                    model, tokenizer, task.questions, label, batch_size
+                )
+    return results
+
+
+def average(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The unweighted mean of the tasks' acc and acc_norm; its standard error treats the tasks
+    as independent samples: sqrt(sum of squared task standard errors) / number of tasks."""
+    k = len(results)
+    out: dict[str, Any] = {}
+    for key, err in (("acc", "stderr"), ("acc_norm", "acc_norm_stderr")):
+        out[key] = sum(r[key] for r in results) / k
+        out[err] = math.sqrt(sum(r[err] ** 2 for r in results)) / k
+    return out | {"tasks": k, "n": sum(r["n"] for r in results)}
+
+
+def summary(tasks: list[TaskItems], results: Results) -> dict[str, dict[str, Any]]:
+    """benchmarks.json: accuracy per task and variant, and the leaderboard average."""
+    table: dict[str, dict[str, Any]] = {
+        task.spec.name: {
+            variant: accuracy(task.questions, scored)
+            for variant, scored in results[task.spec.name].items()
+        }
+        for task in tasks
+    }
+    leaderboard = [name for name, spec in suite().items() if name in table]
+    if len(leaderboard) == len(suite()) and all(t.spec == suite()[t.spec.name] for t in tasks):
+        table[AVERAGE] = {
+            variant: average([table[name][variant] for name in leaderboard])
+            for variant in table[leaderboard[0]]
+        }
+    return table
+
+
+def item_lines(task: TaskItems, by_variant: dict[str, list[ItemResult]]) -> Iterator[str]:
+    """One JSON line per question: its id, the gold index, each variant's scores."""
+    for i, question in enumerate(task.questions):
+        line: dict[str, Any] = {"id": question.id, "gold": question.gold}
+        for variant, scored in by_variant.items():
+            line[variant] = asdict(scored[i])
+        yield json.dumps(line, ensure_ascii=False) + "\n"
+
+
+def write_benchmarks(out_dir: Path, tasks: list[TaskItems], results: Results) -> list[Path]:
+    """`out_dir/benchmarks.json` and `out_dir/benchmarks/<task>.jsonl`."""
+    per_item = out_dir / "benchmarks"
+    per_item.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for task in tasks:
+        path = per_item / f"{task.spec.name}.jsonl"
+        path.write_text("".join(item_lines(task, results[task.spec.name])), encoding="utf-8")
+        paths.append(path)
+    table = json.dumps(summary(tasks, results), indent=2, ensure_ascii=False) + "\n"
+    (out_dir / "benchmarks.json").write_text(table, encoding="utf-8")
+    return [out_dir / "benchmarks.json", *paths]

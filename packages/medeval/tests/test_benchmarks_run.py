@@ -1,0 +1,62 @@
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from medeval.benchmarks_run import load_tasks, run_tasks, write_benchmarks
+from medeval.models import load_model, open_tokenizer
+from medeval.runs import load_run
+from medeval.tasks import AVERAGE, resolve, suite
+from medeval.variants import VARIANTS
+from testsupport.paths import EVAL_DATA
+
+
+@pytest.fixture(scope="module")
+def peft_model(tiny_run: Path) -> tuple[Any, Any]:
+    run = load_run(tiny_run)
+    return load_model(run), open_tokenizer(run.model_path, run.adapter_dir)
+
+
+@pytest.fixture(scope="module")
+def written(peft_model: tuple[Any, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench")
+    tasks = load_tasks(EVAL_DATA, resolve(None), limit=4, seed=0)
+    write_benchmarks(out, tasks, run_tasks(*peft_model, tasks, VARIANTS, batch_size=8))
+    return out
+
+
+def test_benchmarks_json_has_every_task_and_the_leaderboard_average(written: Path) -> None:
+    table = json.loads((written / "benchmarks.json").read_text())
+    assert list(table) == [*suite(), AVERAGE]
+    for variant in VARIANTS:
+        accs = [table[name][variant]["acc"] for name in suite()]
+        assert table[AVERAGE][variant]["acc"] == pytest.approx(sum(accs) / 9)
+        errors = [table[name][variant]["stderr"] ** 2 for name in suite()]
+        assert table[AVERAGE][variant]["stderr"] == pytest.approx(sum(errors) ** 0.5 / 9)
+        assert (table[AVERAGE][variant]["tasks"], table[AVERAGE][variant]["n"]) == (9, 36)
+        assert table["medqa"][variant]["n"] == 4
+
+
+def test_per_item_files_give_each_variants_logprobs(written: Path) -> None:
+    for name in suite():
+        lines = [json.loads(x) for x in (written / "benchmarks" / f"{name}.jsonl").open()]
+        assert len(lines) == 4
+        for line in lines:
+            assert set(line) == {"id", "gold", *VARIANTS}
+            for variant in VARIANTS:
+                scores = line[variant]
+                assert len(scores["logprobs"]) == (3 if name == "pubmedqa" else 4)
+                assert scores["pred"] == scores["logprobs"].index(max(scores["logprobs"]))
+    medqa = [json.loads(x) for x in (written / "benchmarks" / "medqa.jsonl").open()]
+    assert medqa[0]["base"]["logprobs"] != medqa[0]["finetuned"]["logprobs"]  # the adapter acts
+    ids = {json.loads(line)["realidx"] for line in (EVAL_DATA / "medqa" / "test.jsonl").open()}
+    assert {int(line["id"]) for line in medqa} <= ids
+
+
+def test_no_average_without_the_whole_suite(peft_model: tuple[Any, Any], tmp_path: Path) -> None:
+    tasks = load_tasks(EVAL_DATA, resolve(["medqa"]), limit=2, seed=0)
+    write_benchmarks(tmp_path, tasks, run_tasks(*peft_model, tasks, ("base",), batch_size=8))
+    table = json.loads((tmp_path / "benchmarks.json").read_text())
+    assert list(table) == ["medqa"]
+    assert list(table["medqa"]) == ["base"]
