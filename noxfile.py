@@ -133,6 +133,15 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def eval_parity(session: nox.Session) -> None:
+    """lm-evaluation-harness itself vs medeval on the same items and model (SmolLM2-135M-Instruct):
+    both accuracies, same picks, wall times, compute bound, in artifacts/bench/eval_parity.json
+    (`-- --limit N --task NAME`). Not in CI: about 20 minutes on 2 cores at 100 items per task."""
+    _install_stack(session, "test")
+    session.run("python", "-m", "benchmarks.eval_parity", *session.posargs)
+
+
+@nox.session
 def evaluate(session: nox.Session) -> None:
     """Evaluate a run: loss plots, samples, metrics, benchmarks, report
     (`-- RUN [--limit-samples N] [--limit-bench N] [--compare RUN]`; `-- --help` for all)."""

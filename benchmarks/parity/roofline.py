@@ -1,0 +1,78 @@
+"""The compute bound of a scoring run: forward FLOPs of the tokens processed, and the matmul peak
+of the machine at the model's own linear-layer shapes."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import torch
+
+from medeval.loglik import TokenPair
+
+PEAK_ROWS = (256, 512, 1024, 2048)
+"""Token counts (matrix rows) the peak is measured at; the best one counts."""
+
+
+def forward_inputs(encoded: list[list[TokenPair]]) -> list[tuple[int, ...]]:
+    """The distinct model inputs (context + continuation minus its last token) medeval runs."""
+    return sorted({tuple((ctx + cont)[:-1]) for pairs in encoded for ctx, cont in pairs})
+
+
+def non_embedding_params(model: Any) -> int:
+    """Parameters of the transformer blocks (the embedding/output matrix excluded)."""
+    head = model.get_output_embeddings().weight
+    embed = model.get_input_embeddings().weight
+    return sum(p.numel() for p in model.parameters() if p is not head and p is not embed)
+
+
+def flops(model: Any, inputs: list[tuple[int, ...]]) -> float:
+    """F = sum over inputs of [2 P n + 2 L d n^2] + 2 d V per input: n tokens in the input,
+    P non-embedding parameters (each token passes every block's matrices once, multiply + add),
+    L layers, d = heads x head_dim (causal attention: QK^T and AV over the n(n+1)/2 visible
+    pairs, 2 d FLOPs each), and the output head for the one scored position (d x vocab V).
+    Padding is not counted: it is work the scorer should not do."""
+    config = model.config
+    d = config.num_attention_heads * getattr(
+        config, "head_dim", config.hidden_size // config.num_attention_heads
+    )
+    per_token = 2 * non_embedding_params(model)
+    return float(
+        sum(
+            per_token * len(row)
+            + 2 * config.num_hidden_layers * d * len(row) ** 2
+            + 2 * config.hidden_size * config.vocab_size
+            for row in inputs
+        )
+    )
+
+
+def linear_shapes(model: Any) -> Counter[tuple[int, int]]:
+    """(in, out) of every linear layer in the blocks, with how often it occurs."""
+    head = model.get_output_embeddings()
+    return Counter(
+        (m.in_features, m.out_features)
+        for m in model.modules()
+        if isinstance(m, torch.nn.Linear) and m is not head
+    )
+
+
+@torch.inference_mode()
+def matmul_peak(model: Any, repeats: int = 5) -> float:
+    """FLOP/s of x @ W^T at the model's linear shapes, weighted as a forward pass weights them,
+    at the best of PEAK_ROWS rows (fp32, torch's threads)."""
+    shapes = linear_shapes(model)
+    best = 0.0
+    for rows in PEAK_ROWS:
+        work = seconds = 0.0
+        for (n_in, n_out), count in shapes.items():
+            x, w = torch.randn(rows, n_in), torch.randn(n_out, n_in)
+            torch.nn.functional.linear(x, w)
+            start = time.perf_counter()
+            for _ in range(repeats):
+                torch.nn.functional.linear(x, w)
+            seconds += count * (time.perf_counter() - start) / repeats
+            work += count * 2.0 * rows * n_in * n_out
+        best = max(best, work / seconds)
+    return best
