@@ -108,6 +108,40 @@ def compare(spec: TaskSpec, model: Any, tokenizer: Any, lm: Any, manager: Any, l
     }
 
 
+def harness_batch_size(model: Any, tokenizer: Any, candidates: list[int]) -> dict[int, float]:
+    """Seconds the harness takes at each batch size on 16 MedQA items (the fastest is used)."""
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    questions = stratified_subset(load_questions(suite()["medqa"], ROOT / "data" / "eval"), 16)
+    requests = [
+        Instance("loglikelihood", {}, (q.context, choice), i)
+        for i, q in enumerate(questions)
+        for choice in q.choices
+    ]
+    seconds = {}
+    for size in candidates:
+        lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=size)
+        start = time.perf_counter()
+        lm.loglikelihood(requests, disable_tqdm=True)
+        seconds[size] = time.perf_counter() - start
+    return seconds
+
+
+def profile_medeval(model: Any, tokenizer: Any) -> dict[str, Any]:
+    """Where medeval's time goes on 24 MedQA items: each op's share of CPU time (torch.profiler)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    questions = stratified_subset(load_questions(suite()["medqa"], ROOT / "data" / "eval"), 24)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        score_questions(model, tokenizer, questions, "profile")
+    events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in events)
+    shares = {e.key: e.self_cpu_time_total / total for e in events[:15]}
+    matmul = sum(e.self_cpu_time_total for e in events if e.key in ("aten::mm", "aten::addmm"))
+    return {"matmul_share": matmul / total, "top_ops": shares}
+
+
 def verdict(row: dict[str, Any]) -> dict[str, bool]:
     return {
         "same_pick": row["same_pick"] >= TARGETS["same_pick"],
@@ -124,17 +158,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=100, help="items per task (stratified)")
     parser.add_argument("--task", action="append", help="task names (default: all 9)")
-    parser.add_argument("--harness-batch-size", type=int, default=8, help="the harness's batch")
+    parser.add_argument(
+        "--harness-batch-size",
+        type=int,
+        action="append",
+        help="the harness's batch size; several: the fastest on 16 items (default: 1 and 8)",
+    )
     parser.add_argument(
         "--out", type=Path, default=ROOT / "artifacts" / "bench" / "eval_parity.json"
     )
     args = parser.parse_args()
     model, tokenizer, source = load_model()
-    lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=args.harness_batch_size)
+    warm_up = load_questions(suite()["medqa"], ROOT / "data" / "eval")[:4]
+    score_questions(model, tokenizer, warm_up, "warm-up")
+    calibration = harness_batch_size(model, tokenizer, args.harness_batch_size or [1, 8])
+    batch_size = min(calibration, key=lambda size: calibration[size])
+    lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size)
     manager = TaskManager(include_path=str(TASKS_DIR), include_defaults=False)
-    score_questions(
-        model, tokenizer, load_questions(suite()["medqa"], ROOT / "data" / "eval")[:4], "warm-up"
-    )
     tasks: dict[str, Any] = {}
     for name in args.task or list(suite()):
         tasks[name] = compare(suite()[name], model, tokenizer, lm, manager, args.limit)
@@ -156,6 +196,7 @@ def main() -> int:
         "fraction_of_peak": 1e3 * total["tflop"] / medeval_s / peak,
     }
     met = all(all(t["met"].values()) for t in tasks.values())
+    where = profile_medeval(model, tokenizer)
     result = {
         "model": source,
         "dtype": "float32",
@@ -163,12 +204,14 @@ def main() -> int:
         "torch_threads": torch.get_num_threads(),
         "platform": platform.platform(),
         "harness": "lm_eval " + __import__("lm_eval").__version__,
-        "harness_batch_size": args.harness_batch_size,
+        "harness_batch_size": batch_size,
+        "harness_batch_size_seconds_on_16_items": calibration,
         "limit_per_task": args.limit,
         "flops_formula": flops.__doc__,
         "targets": TARGETS,
         "tasks": tasks,
         "total": total,
+        "medeval_profile": where,
         "met": met,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -204,12 +204,12 @@ def bench(
     fine-tuned model; a model gives `base` alone, or also `finetuned` with --adapter."""
 
     def work() -> None:
-        target_ = bench_target(target, adapter, out)
+        chosen = bench_target(target, adapter, out)
         tasks = load_tasks(eval_data, resolve(task), limit, seed)
-        with console.status(f"loading {target_.model_path}"):
-            model, tokenizer = target_.load()
-        results = run_tasks(model, tokenizer, tasks, target_.variants, batch_size)
-        paths = write_benchmarks(target_.out_dir, tasks, results)
+        with console.status(f"loading {chosen.model_path}"):
+            model, tokenizer = chosen.load()
+        results = run_tasks(model, tokenizer, tasks, chosen.variants, batch_size)
+        paths = write_benchmarks(chosen.out_dir, tasks, results)
         console.print(f"wrote {paths[0]} and {len(paths) - 1} per-item files")
 
     _guard(work)
