@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.parity.harness_docs import TASKS_DIR, task_items, write_data
+from benchmarks.parity.harness_docs import TASKS_DIR, harness_config, task_items, write_data
 from benchmarks.parity.roofline import flops, forward_inputs, matmul_peak
 from medeval.benchmarks import encode_question, score_questions, stratified_subset
 from medeval.tasks import TaskSpec, load_questions, suite
@@ -45,12 +45,14 @@ def load_model() -> tuple[Any, Any, str]:
     return model, AutoTokenizer.from_pretrained(folder), str(folder.relative_to(ROOT))
 
 
-def run_harness(lm: Any, manager: Any, spec: TaskSpec) -> tuple[dict[str, int], float, float]:
+def run_harness(
+    lm: Any, manager: Any, spec: TaskSpec, data_file: Path
+) -> tuple[dict[str, int], float, float]:
     """The harness's picks by item id, its acc and wall time on the local task."""
     from lm_eval.evaluator import evaluate
 
     start = time.perf_counter()
-    task_dict = manager.load([f"parity_{spec.name}"])
+    task_dict = manager.load([harness_config(spec, data_file)])
     out = evaluate(lm, task_dict, log_samples=True, verbosity="WARNING")
     seconds = time.perf_counter() - start
     assert out is not None
@@ -75,17 +77,15 @@ def run_medeval(model: Any, tokenizer: Any, spec: TaskSpec, ids: list[str]) -> d
     }
 
 
-def compare(spec: TaskSpec, model: Any, tokenizer: Any, lm: Any, manager: Any, limit: int) -> dict:
-    """One task: the same items through both tools, then the peak right after."""
+def compare(
+    spec: TaskSpec, model: Any, tokenizer: Any, lm: Any, manager: Any, limit: int, data: Path
+) -> dict:
+    """One task: the same items through both tools, between two measurements of the peak."""
     questions = stratified_subset(load_questions(spec, ROOT / "data" / "eval"), limit)
     ids = [q.id for q in questions]
-    write_data(
-        spec,
-        task_items(spec, ROOT / "data" / "eval", ids),
-        ROOT / "artifacts" / "bench" / "parity" / "data",
-    )
+    data_file = write_data(spec, task_items(spec, ROOT / "data" / "eval", ids), data)
     peak_before = matmul_peak(model)
-    theirs, harness_acc, harness_s = run_harness(lm, manager, spec)
+    theirs, harness_acc, harness_s = run_harness(lm, manager, spec, data_file)
     ours = run_medeval(model, tokenizer, spec, ids)
     peak = max(peak_before, matmul_peak(model))
     inputs = forward_inputs([encode_question(tokenizer, q) for q in ours["questions"]])
@@ -167,6 +167,12 @@ def main() -> int:
     parser.add_argument(
         "--out", type=Path, default=ROOT / "artifacts" / "bench" / "eval_parity.json"
     )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=ROOT / "artifacts" / "bench" / "parity" / "data",
+        help="where the items are written for the harness",
+    )
     args = parser.parse_args()
     model, tokenizer, source = load_model()
     warm_up = load_questions(suite()["medqa"], ROOT / "data" / "eval")[:4]
@@ -177,7 +183,7 @@ def main() -> int:
     manager = TaskManager(include_path=str(TASKS_DIR), include_defaults=False)
     tasks: dict[str, Any] = {}
     for name in args.task or list(suite()):
-        tasks[name] = compare(suite()[name], model, tokenizer, lm, manager, args.limit)
+        tasks[name] = compare(suite()[name], model, tokenizer, lm, manager, args.limit, args.data)
         tasks[name]["met"] = verdict(tasks[name])
         print(name, json.dumps({k: v for k, v in tasks[name].items() if k != "mismatched_ids"}))
     total = {key: sum(t[key] for t in tasks.values()) for key in ("items", "tokens", "tflop")}
