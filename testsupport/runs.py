@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -74,9 +75,32 @@ def write_run(root: Path, name: str = "tiny-cpu-20260101-000000") -> Path:
     return run
 
 
+def _scores(gold: int, right: bool) -> dict[str, Any]:
+    pred = gold if right else (gold + 1) % 3
+    logprobs = [-0.5 if choice == pred else -2.0 for choice in range(3)]
+    return {"logprobs": logprobs, "pred": pred, "pred_norm": pred}
+
+
+def benchmark_items(
+    n: int, base_right: tuple[int, int], finetuned_right: tuple[int, int]
+) -> list[dict[str, Any]]:
+    """Lines of a 3-choice task's benchmarks/<task>.jsonl: items [start, stop) of each range are
+    answered right, so the fine-tuned model newly gets some right and some wrong."""
+    return [
+        {
+            "id": str(10_000 + i),
+            "gold": i % 3,
+            "base": _scores(i % 3, base_right[0] <= i < base_right[1]),
+            "finetuned": _scores(i % 3, finetuned_right[0] <= i < finetuned_right[1]),
+        }
+        for i in range(n)
+    ]
+
+
 def write_eval(run: Path) -> Path:
-    """What `medeval evaluate` adds to a run folder: metrics, benchmarks, samples, the loss plot
-    and the report (fixed values, for the readers of these files)."""
+    """What `medeval evaluate` adds to a run folder: metrics, benchmarks (PubMedQA's items: the
+    fine-tuned model newly right on 10, newly wrong on 4), samples, the loss plot and the report
+    (fixed values, for the readers of these files)."""
     (run / "eval").mkdir(exist_ok=True)
     (run / "eval/loss.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     model = {"answer_loss": 2.0, "perplexity": 7.389, "n": 50, "answer_tokens": 900}
@@ -89,6 +113,9 @@ def write_eval(run: Path) -> Path:
     result = {"acc": 0.5, "stderr": 0.05, "acc_norm": 0.48, "acc_norm_stderr": 0.05, "n": 100}
     bench = {"pubmedqa": {"base": result, "finetuned": {**result, "acc": 0.56}}}
     (run / "eval/benchmarks.json").write_text(json.dumps(bench), encoding="utf-8")
+    (run / "eval/benchmarks").mkdir(exist_ok=True)
+    items = "".join(json.dumps(line) + "\n" for line in benchmark_items(100, (0, 50), (4, 60)))
+    (run / "eval/benchmarks/pubmedqa.jsonl").write_text(items, encoding="utf-8")
     sample = {"id": "medquad:0", "question": "What is asthma?", "reference": "A lung disease."}
     line = json.dumps({**sample, "base": "A cough.", "finetuned": "A disease of the airways."})
     (run / "eval/samples.jsonl").write_text(line + "\n", encoding="utf-8")

@@ -7,6 +7,7 @@ testsupport validate what they build), all against the same files (docs/schemas.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import json
 import re
 from functools import cache
@@ -94,11 +95,12 @@ def validate_file(name: str, path: Path) -> Any:
 
 def validate_run_folder(run: Path) -> None:
     """The run folder's file list (schemas/run_folder.schema.json), then each file that has a
-    schema of its own; config.yaml's local paths must be absolute or inside the run."""
+    schema of its own (a path or a glob pattern); config.yaml's local paths must be absolute or
+    inside the run."""
     files = {p.relative_to(run).as_posix(): p.stat().st_size for p in run.rglob("*") if p.is_file()}
     validate("run_folder.schema.json", files, str(run))
-    for relative, name in schema("run_folder.schema.json")["x-file-schemas"].items():
-        if relative in files:
+    for pattern, name in schema("run_folder.schema.json")["x-file-schemas"].items():
+        for relative in fnmatch.filter(files, pattern):
             validate_file(name, run / relative)
     config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
     model, data = config["model"], config["data"]

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from medeval.benchmarks_cli import slug
 from medeval.cli import app
 from testsupport.paths import EVAL_DATA
+from testsupport.schemas import validate_json, validate_jsonl
 
 runner = CliRunner()
 DATA = ["--eval-data", str(EVAL_DATA)]
@@ -23,7 +24,11 @@ def bench(*args: str) -> None:
 
 
 def read(out: Path) -> dict:
-    return json.loads((out / "benchmarks.json").read_text())
+    """benchmarks.json, after checking it and every per-item file against schemas/."""
+    for path in sorted((out / "benchmarks").glob("*.jsonl")):
+        validate_jsonl("benchmark_item.schema.json", path)
+    table: dict = validate_json("benchmarks.schema.json", out / "benchmarks.json")
+    return table
 
 
 def user_file(folder: Path) -> Path:
@@ -37,7 +42,7 @@ def user_file(folder: Path) -> Path:
     return path
 
 
-def test_model_folder_alone_is_the_base_variant(tiny_run: Path, tmp_path: Path) -> None:
+def test_model_folder_alone_is_the_base_model(tiny_run: Path, tmp_path: Path) -> None:
     base = tiny_run.parents[1] / "base"
     mine = user_file(tmp_path)
     bench(str(base), "--task", "medqa", "--task", str(mine), "--limit", "2", "--out", str(tmp_path))
@@ -50,7 +55,7 @@ def test_model_folder_alone_is_the_base_variant(tiny_run: Path, tmp_path: Path) 
     assert {line["id"] for line in lines} <= {"c1", "c2", "c3"}
 
 
-def test_model_with_adapter_gives_both_variants(tiny_run: Path, tmp_path: Path) -> None:
+def test_model_with_adapter_gives_both_models(tiny_run: Path, tmp_path: Path) -> None:
     base = tiny_run.parents[1] / "base"
     bench(
         str(base),
@@ -92,7 +97,8 @@ def test_default_output_folder_is_named_after_the_model(tiny_run: Path) -> None:
         (["{base}", "--adapter", "{base}"], "no adapter_config.json here or in adapter/"),
         (["{base}", "--task", "nosuchtask"], "unknown task 'nosuchtask'"),
         (["{base}", "--task", "{bad}"], "bad.jsonl:2: `answer_idx` 'C' is not one of the options"),
-        (["/no/such/model", "--task", "medqa"], "cannot load"),
+        (["/no/such/model", "--task", "medqa"], "no such file or folder, and not a Hub id"),
+        (["{empty}", "--task", "medqa"], "cannot load"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -101,7 +107,9 @@ def test_bad_input_is_one_line_and_exit_2(
     bad = tmp_path / "bad.jsonl"
     good = {"question": "Q", "options": {"A": "x", "B": "y"}, "answer_idx": "A"}
     bad.write_text(json.dumps(good) + "\n" + json.dumps({**good, "answer_idx": "C"}) + "\n")
-    names = {"run": tiny_run, "base": tiny_run.parents[1] / "base", "bad": bad}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    names = {"run": tiny_run, "base": tiny_run.parents[1] / "base", "bad": bad, "empty": empty}
     result = runner.invoke(
         app, ["bench", *(a.format(**names) for a in args), *DATA, "--out", str(tmp_path)]
     )

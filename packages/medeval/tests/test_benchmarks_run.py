@@ -5,11 +5,12 @@ from typing import Any
 import pytest
 
 from medeval.benchmarks_run import load_tasks, run_tasks, write_benchmarks
+from medeval.compared import MODELS
 from medeval.models import load_model, open_tokenizer
 from medeval.runs import load_run
 from medeval.tasks import AVERAGE, resolve, suite
-from medeval.variants import VARIANTS
 from testsupport.paths import EVAL_DATA
+from testsupport.schemas import validate_json, validate_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -22,30 +23,31 @@ def peft_model(tiny_run: Path) -> tuple[Any, Any]:
 def written(peft_model: tuple[Any, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bench")
     tasks = load_tasks(EVAL_DATA, resolve(None), limit=4, seed=0)
-    write_benchmarks(out, tasks, run_tasks(*peft_model, tasks, VARIANTS, batch_size=8))
+    write_benchmarks(out, tasks, run_tasks(*peft_model, tasks, MODELS, batch_size=8))
     return out
 
 
 def test_benchmarks_json_has_every_task_and_the_leaderboard_average(written: Path) -> None:
-    table = json.loads((written / "benchmarks.json").read_text())
+    table = validate_json("benchmarks.schema.json", written / "benchmarks.json")
     assert list(table) == [*suite(), AVERAGE]
-    for variant in VARIANTS:
-        accs = [table[name][variant]["acc"] for name in suite()]
-        assert table[AVERAGE][variant]["acc"] == pytest.approx(sum(accs) / 9)
-        errors = [table[name][variant]["stderr"] ** 2 for name in suite()]
-        assert table[AVERAGE][variant]["stderr"] == pytest.approx(sum(errors) ** 0.5 / 9)
-        assert (table[AVERAGE][variant]["tasks"], table[AVERAGE][variant]["n"]) == (9, 36)
-        assert table["medqa"][variant]["n"] == 4
+    for which in MODELS:
+        accs = [table[name][which]["acc"] for name in suite()]
+        assert table[AVERAGE][which]["acc"] == pytest.approx(sum(accs) / 9)
+        errors = [table[name][which]["stderr"] ** 2 for name in suite()]
+        assert table[AVERAGE][which]["stderr"] == pytest.approx(sum(errors) ** 0.5 / 9)
+        assert (table[AVERAGE][which]["tasks"], table[AVERAGE][which]["n"]) == (9, 36)
+        assert table["medqa"][which]["n"] == 4
 
 
-def test_per_item_files_give_each_variants_logprobs(written: Path) -> None:
+def test_per_item_files_give_each_models_logprobs(written: Path) -> None:
     for name in suite():
-        lines = [json.loads(x) for x in (written / "benchmarks" / f"{name}.jsonl").open()]
+        path = written / "benchmarks" / f"{name}.jsonl"
+        lines = validate_jsonl("benchmark_item.schema.json", path)
         assert len(lines) == 4
         for line in lines:
-            assert set(line) == {"id", "gold", *VARIANTS}
-            for variant in VARIANTS:
-                scores = line[variant]
+            assert set(line) == {"id", "gold", *MODELS}
+            for which in MODELS:
+                scores = line[which]
                 assert len(scores["logprobs"]) == (3 if name == "pubmedqa" else 4)
                 assert scores["pred"] == scores["logprobs"].index(max(scores["logprobs"]))
     medqa = [json.loads(x) for x in (written / "benchmarks" / "medqa.jsonl").open()]
@@ -57,6 +59,7 @@ def test_per_item_files_give_each_variants_logprobs(written: Path) -> None:
 def test_no_average_without_the_whole_suite(peft_model: tuple[Any, Any], tmp_path: Path) -> None:
     tasks = load_tasks(EVAL_DATA, resolve(["medqa"]), limit=2, seed=0)
     write_benchmarks(tmp_path, tasks, run_tasks(*peft_model, tasks, ("base",), batch_size=8))
-    table = json.loads((tmp_path / "benchmarks.json").read_text())
+    table = validate_json("benchmarks.schema.json", tmp_path / "benchmarks.json")
+    validate_jsonl("benchmark_item.schema.json", tmp_path / "benchmarks" / "medqa.jsonl")
     assert list(table) == ["medqa"]
     assert list(table["medqa"]) == ["base"]

@@ -19,7 +19,7 @@ from medeval.tasks import Question
 
 @dataclass(frozen=True)
 class ItemResult:
-    """One item's scores: a line of eval/benchmarks/<task>.jsonl (per model variant)."""
+    """One item's scores: a line of eval/benchmarks/<task>.jsonl (per model compared)."""
 
     logprobs: list[float]
     """Summed log-probability of each choice's continuation, in choice order."""

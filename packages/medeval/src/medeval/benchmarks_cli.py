@@ -1,7 +1,7 @@
 """What `medeval bench TARGET` evaluates: a run folder, or any model with an optional adapter.
 
 TARGET is a run folder when it holds medtrain's `config.yaml` (its base model and adapter, both
-variants, written to RUN/eval/); anything else is a model: a Hub id, a model folder
+models, written to RUN/eval/); anything else is a model: a Hub id, a model folder
 (config.json) or a .gguf file, written to artifacts/eval/<model>/ unless --out says otherwise.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from medeval.compared import MODELS
 from medeval.errors import EvalInputError
-from medeval.runs import load_run
-from medeval.variants import VARIANTS
+from medeval.runs import load_run, locate
 
 DEFAULT_ROOT = Path("artifacts/eval")
 """Where a model's results go without --out."""
@@ -22,13 +22,13 @@ DEFAULT_ROOT = Path("artifacts/eval")
 
 @dataclass(frozen=True)
 class BenchTarget:
-    """The model to score, its adapter, the variants to report and where to write them."""
+    """The model to score, its adapter, the models to report and where to write them."""
 
     model_path: str
     """Hub id, model folder or .gguf file of the weights."""
     adapter_dir: Path | None
     """The LoRA adapter folder, or None."""
-    variants: tuple[str, ...]
+    models: tuple[str, ...]
     """`base`, and `finetuned` when there is an adapter."""
     out_dir: Path
     """Where benchmarks.json and benchmarks/<task>.jsonl go."""
@@ -77,7 +77,9 @@ def bench_target(target: str, adapter: Path | None, out: Path | None) -> BenchTa
                 f"{path} is a run folder: it brings its own adapter; drop --adapter"
             )
         run = load_run(path)
-        return BenchTarget(run.model_path, run.adapter_dir, VARIANTS, out or run.eval_dir)
+        return BenchTarget(run.model_path, run.adapter_dir, MODELS, out or run.eval_dir)
+    # A path on the command line is relative to where the user runs it; then the one check.
+    model_path = str(locate(str(path.resolve()) if path.exists() else target))
     adapter_dir = adapter_folder(adapter) if adapter is not None else None
-    variants = VARIANTS if adapter_dir is not None else VARIANTS[:1]
-    return BenchTarget(target, adapter_dir, variants, out or DEFAULT_ROOT / slug(target, adapter))
+    models = MODELS if adapter_dir is not None else MODELS[:1]
+    return BenchTarget(model_path, adapter_dir, models, out or DEFAULT_ROOT / slug(target, adapter))

@@ -1,10 +1,10 @@
-"""Benchmark tasks for each model variant: `benchmarks.json` and `benchmarks/<task>.jsonl`.
+"""Benchmarks for each model compared: `benchmarks.json` and `benchmarks/<task>.jsonl`.
 
-benchmarks.json: {task: {variant: {acc, stderr, acc_norm, acc_norm_stderr, n}}}, plus
-`average` {variant: {acc, stderr, acc_norm, acc_norm_stderr, tasks, n}} when all 9 leaderboard
+benchmarks.json: {task: {model: {acc, stderr, acc_norm, acc_norm_stderr, n}}}, plus
+`average` {model: {acc, stderr, acc_norm, acc_norm_stderr, tasks, n}} when all 9 leaderboard
 tasks ran: the unweighted mean of the task accuracies, as the Open Medical-LLM Leaderboard
 averages them (not weighted by item count).
-Per-item lines: {"id", "gold", variant: {"logprobs", "pred", "pred_norm"}} (docs/schemas.md §4).
+Per-item lines: {"id", "gold", model: {"logprobs", "pred", "pred_norm"}} (docs/schemas.md §4).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from medeval.benchmarks import ItemResult, accuracy, score_questions, stratified_subset
+from medeval.compared import as_model
 from medeval.tasks import AVERAGE, Question, TaskSpec, load_questions, suite
-from medeval.variants import as_variant
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class TaskItems:
 
 
 Results = dict[str, dict[str, list[ItemResult]]]
-"""task -> variant -> one result per question."""
+"""task -> model (base, finetuned) -> one result per question."""
 
 
 def load_tasks(
@@ -49,17 +49,17 @@ def run_tasks(
     model: Any,
     tokenizer: Any,
     tasks: list[TaskItems],
-    variants: tuple[str, ...],
+    models: tuple[str, ...],
     batch_size: int = 64,
 ) -> Results:
-    """Score every task's questions with each variant of the model."""
+    """Score every task's questions with each of `models` (the adapter off, on)."""
     results: Results = {}
     for task in tasks:
         results[task.spec.name] = {}
-        for variant in variants:
-            with as_variant(model, variant):
-                label = f"{task.spec.name} ({variant})"
-                results[task.spec.name][variant] = score_questions(
+        for which in models:
+            with as_model(model, which):
+                label = f"{task.spec.name} ({which})"
+                results[task.spec.name][which] = score_questions(
                     model, tokenizer, task.questions, label, batch_size
                 )
     return results
@@ -77,29 +77,29 @@ def average(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def summary(tasks: list[TaskItems], results: Results) -> dict[str, dict[str, Any]]:
-    """benchmarks.json: accuracy per task and variant, and the leaderboard average."""
+    """benchmarks.json: accuracy per task and model, and the leaderboard average."""
     table: dict[str, dict[str, Any]] = {
         task.spec.name: {
-            variant: accuracy(task.questions, scored)
-            for variant, scored in results[task.spec.name].items()
+            which: accuracy(task.questions, scored)
+            for which, scored in results[task.spec.name].items()
         }
         for task in tasks
     }
     leaderboard = [name for name, spec in suite().items() if name in table]
     if len(leaderboard) == len(suite()) and all(t.spec == suite()[t.spec.name] for t in tasks):
         table[AVERAGE] = {
-            variant: average([table[name][variant] for name in leaderboard])
-            for variant in table[leaderboard[0]]
+            which: average([table[name][which] for name in leaderboard])
+            for which in table[leaderboard[0]]
         }
     return table
 
 
-def item_lines(task: TaskItems, by_variant: dict[str, list[ItemResult]]) -> Iterator[str]:
-    """One JSON line per question: its id, the gold index, each variant's scores."""
+def item_lines(task: TaskItems, by_model: dict[str, list[ItemResult]]) -> Iterator[str]:
+    """One JSON line per question: its id, the gold index, each model's scores."""
     for i, question in enumerate(task.questions):
         line: dict[str, Any] = {"id": question.id, "gold": question.gold}
-        for variant, scored in by_variant.items():
-            line[variant] = asdict(scored[i])
+        for which, scored in by_model.items():
+            line[which] = asdict(scored[i])
         yield json.dumps(line, ensure_ascii=False) + "\n"
 
 

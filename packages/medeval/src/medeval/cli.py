@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from medeval.benchmarks_cli import bench_target
 from medeval.benchmarks_run import load_tasks, run_tasks, write_benchmarks
+from medeval.compared import MODELS
 from medeval.errors import EvalInputError
 from medeval.evaluation import (
     compute_metrics,
@@ -29,7 +30,6 @@ from medeval.report import write_report
 from medeval.runs import Run, load_run
 from medeval.tasks import groups, resolve, suite
 from medeval.testset import load_examples
-from medeval.variants import VARIANTS
 
 app = typer.Typer(
     help="Evaluate a training run folder (artifacts/runs/<recipe>-<timestamp>/): writes "
@@ -208,7 +208,7 @@ def bench(
         tasks = load_tasks(eval_data, resolve(task), limit, seed)
         with console.status(f"loading {chosen.model_path}"):
             model, tokenizer = chosen.load()
-        results = run_tasks(model, tokenizer, tasks, chosen.variants, batch_size)
+        results = run_tasks(model, tokenizer, tasks, chosen.models, batch_size)
         paths = write_benchmarks(chosen.out_dir, tasks, results)
         console.print(f"wrote {paths[0]} and {len(paths) - 1} per-item files")
 
@@ -254,7 +254,7 @@ def evaluate(
         write_samples(run, samples)
         result = compute_metrics(model, tokenizer, metric_examples, samples, batch_size)
         write_json(run.eval_dir / "metrics.json", result)
-        write_benchmarks(run.eval_dir, tasks, run_tasks(model, tokenizer, tasks, VARIANTS))
+        write_benchmarks(run.eval_dir, tasks, run_tasks(model, tokenizer, tasks, MODELS))
         paths = write_report(run, others)
         console.print(f"wrote {paths[0]} and {paths[1]} in {time.perf_counter() - start:.0f} s")
 

@@ -9,14 +9,13 @@ from typing import Any
 
 from medeval.answer_loss import answer_loss
 from medeval.chat import render_prompt
+from medeval.compared import MODELS, as_model
 from medeval.generation import GenerationSettings, generate
 from medeval.plots import curve_figure, overlay_figure, read_loss_csv, save_figure
 from medeval.progress import progress_bar
 from medeval.runs import Run
 from medeval.testset import Example
 from medeval.text_metrics import rouge_l, token_f1
-from medeval.variants import VARIANTS as MODELS
-from medeval.variants import as_variant as as_model
 
 
 def write_json(path: Path, data: Any) -> None:
