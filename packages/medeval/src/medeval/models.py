@@ -36,7 +36,7 @@ def open_tokenizer(model_path: str, adapter_dir: Path | None = None) -> Any:
     )
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **extra)
-    except OSError as err:
+    except (OSError, ValueError) as err:  # missing files; a folder that is not a model
         raise EvalInputError(f"{source}: cannot load a tokenizer ({err})") from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -70,7 +70,7 @@ def load_causal_lm(
     source, extra = _from_pretrained_args(model_path)
     try:
         model: Any = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra)
-    except OSError as err:
+    except (OSError, ValueError) as err:  # missing files; a folder that is not a model
         raise EvalInputError(
             f"{model_path}: cannot load the model ({err}); give a Hub id, a model folder "
             "(config.json) or a .gguf file"
