@@ -12,8 +12,8 @@ import pytest
 from medeval.chat import render_prompt
 from medeval.chat_ui_session import SIDES, Answer
 from medeval.chat_ui_stream import PairChat
+from medeval.compared import as_model
 from medeval.errors import EvalInputError
-from medeval.evaluation import as_model
 from medeval.generation import GenerationSettings, generate
 from medeval.models import load_model, load_tokenizer
 from medeval.runs import load_run
@@ -58,7 +58,7 @@ def dora_pair(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> PairC
 
 
 def reference_answers(pair: PairChat, settings: GenerationSettings) -> dict[str, Any]:
-    """medeval.generation's answers, one side at a time under evaluation.as_model."""
+    """medeval.generation's answers, one side at a time under compared.as_model."""
     answers = {}
     for side in SIDES:
         with as_model(pair.model, side):

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from medeval.compared import MODELS as SIDES
 from medeval.errors import EvalInputError
-from medeval.evaluation import MODELS as SIDES
 from medeval.generation import GenerationSettings
 
 LABELS = {"base": "base", "finetuned": "fine-tuned"}

@@ -3,7 +3,7 @@
 A plain LoRA adapter answers both sides in one `generate()` call: peft's mixed-adapter batch
 (`adapter_names=["__base__", adapter]`) runs row 0 with the adapter off and row 1 with it on, so
 both answers grow together at the cost of about one answer. Adapters peft cannot mix in a batch
-(DoRA) answer one side after the other, the base under `disable_adapter()` (evaluation.as_model).
+(DoRA) answer one side after the other, the base under `disable_adapter()` (compared.as_model).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from transformers.generation.streamers import BaseStreamer
 
 from medeval.chat import encode, render_prompt, stop_token_ids
 from medeval.chat_ui_session import SIDES, Answer
+from medeval.compared import as_model
 from medeval.errors import EvalInputError
-from medeval.evaluation import as_model
 from medeval.generation import GenerationSettings, decoding_kwargs, left_pad
 
 Step = list[tuple[str, int]]
