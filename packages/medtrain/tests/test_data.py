@@ -10,7 +10,7 @@ import pytest
 
 from medtrain.chat import render
 from medtrain.config import DataConfig
-from medtrain.data import IGNORE, Collator, ensure_pad, load_split, prepare, tokenize
+from medtrain.data import IGNORE, ensure_pad, load_split, prepare, tokenize
 from medtrain.errors import UserError
 from testsupport.schemas import validate_variant
 from testsupport.templates import SYSTEM
@@ -81,21 +81,6 @@ def test_pad_that_equals_eos_is_replaced(family_tokenizer: Callable[[str], Any])
     assert tok.pad_token == "<unk>"
 
 
-def test_collator_pads_without_training_on_pad() -> None:
-    rows = [
-        {"input_ids": [1, 5, 6], "labels": [IGNORE, 6, 2]},
-        {"input_ids": [1, 7], "labels": [IGNORE, 2]},
-    ]
-    batch = Collator(pad_token_id=0)(rows)
-    assert batch["input_ids"].tolist() == [[1, 5, 6], [1, 7, 0]]
-    assert batch["labels"].tolist() == [[IGNORE, 6, 2], [IGNORE, 2, IGNORE]]
-    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
-    packed = Collator(pad_token_id=0, packing=True)(rows)
-    assert packed["input_ids"].tolist() == [[1, 5, 6, 1, 7]]
-    assert packed["position_ids"].tolist() == [[0, 1, 2, 0, 1]]
-    assert "attention_mask" not in packed
-
-
 def test_prepare_drops_overlong_and_keeps_row_order_seeded(
     variant: Path, family_tokenizer: Callable[[str], Any]
 ) -> None:
@@ -125,16 +110,21 @@ def test_missing_dataset_says_how_to_build_it(tmp_path: Path) -> None:
         load_split("data/processed/v", "train")
 
 
-def test_packed_examples_do_not_attend_to_each_other(tiny_model: Path) -> None:
+def test_padding_free_examples_do_not_attend_to_each_other(tiny_model: Path) -> None:
+    """TRL's padding-free batches (one row, per-example position ids) keep attention per example
+    with transformers' own attention (TRL documents padding-free for FlashAttention only)."""
     import torch
     from transformers import AutoModelForCausalLM
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
     rows = [
         {"input_ids": [1, 733, 16289, 28793, 11677], "labels": [IGNORE] * 5},
         {"input_ids": [1, 5365, 733, 28748, 16289, 28793, 3614], "labels": [IGNORE] * 7},
     ]
-    packed = Collator(pad_token_id=0, packing=True)(rows)
+    packed = DataCollatorForLanguageModeling(pad_token_id=0, padding_free=True)(rows)
+    assert packed["position_ids"].tolist() == [[0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6]]
+    assert "attention_mask" not in packed
     packed.pop("labels")
     with torch.no_grad():
         together = model(**packed, use_cache=False).logits[0]

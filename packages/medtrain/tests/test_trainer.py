@@ -60,11 +60,16 @@ def test_same_seed_same_loss_curve(finished_run: Path, recipe_file: Path) -> Non
     assert losses(again) == losses(finished_run)
 
 
+@pytest.mark.parametrize("sets", [[], ["data.packing=true"]], ids=["padded", "packing"])
 def test_resume_after_sigkill_reaches_the_same_step(
-    finished_run: Path, recipe_file: Path, tmp_path: Path
+    sets: list[str], finished_run: Path, recipe_file: Path, tmp_path: Path
 ) -> None:
+    """The batch order does not depend on the global RNG a checkpoint restores: length-grouped
+    rows are ordered once from the seed, packed rows drawn by accelerate's seeded sampler."""
+    whole = train(load_recipe(str(recipe_file), sets), tmp_path / "whole") if sets else finished_run
     run = tmp_path / "killed"
     cmd = [sys.executable, "-m", "medtrain", "train", str(recipe_file), "--run-dir", str(run)]
+    cmd += [a for s in sets for a in ("--set", s)]
     proc = subprocess.Popen(
         [*cmd, "--set", "training.keep_checkpoints=true"], stderr=subprocess.DEVNULL
     )
@@ -82,7 +87,7 @@ def test_resume_after_sigkill_reaches_the_same_step(
     assert stats["global_step"] == STEPS
     assert stats["resumed_from"].startswith("checkpoint-")
     assert [s for s, _ in losses(run)] == list(range(1, STEPS + 1))
-    resumed, uninterrupted = ([loss for _, loss in losses(r)] for r in (run, finished_run))
+    resumed, uninterrupted = ([loss for _, loss in losses(r)] for r in (run, whole))
     assert resumed == pytest.approx(uninterrupted, rel=1e-4)
 
 
@@ -109,3 +114,15 @@ def test_run_folder_matches_the_schemas(finished_run: Path, variant: Path) -> No
     card = ModelCard((finished_run / "README.md").read_text())
     assert card.data.license == "apache-2.0"  # inherited: the tiny base is a Mistral
     assert "## Training statistics" in card.text
+
+
+def test_report_to_tensorboard_logs_beside_loss_csv(recipe_file: Path, tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    recipe = load_recipe(str(recipe_file), ["training.report_to=tensorboard"])
+    run = train(recipe, run=tmp_path / "tb")
+    events = EventAccumulator(str(run / "tensorboard")).Reload()
+    logged = [(e.step, e.value) for e in events.Scalars("train/loss")]
+    assert [s for s, _ in logged] == [s for s, _ in losses(run)] == list(range(1, STEPS + 1))
+    assert [v for _, v in logged] == pytest.approx([v for _, v in losses(run)], rel=1e-6)
+    assert "TENSORBOARD_LOGGING_DIR" not in os.environ

@@ -84,7 +84,11 @@ class DataConfig:
     max_eval_samples: int | None = 64
     """Held-out rows scored for answer loss before and after training (None = all)."""
     packing: bool = False
-    """Pack several examples into one row without padding (attention stays per example)."""
+    """Pack examples into rows of up to max_seq_length (TRL's best-fit decreasing), trained
+    padding-free: no padding at all, attention and position ids kept per example."""
+    padding_free: bool = False
+    """Concatenate each batch's examples into one row without padding (attention and position ids
+    kept per example); implied by `packing`."""
 
 
 @dataclass
@@ -122,7 +126,13 @@ class TrainingConfig:
     gradient_checkpointing: bool = False
     """Recompute activations in backward to save memory."""
     group_by_length: bool = True
-    """Batch examples of similar length together (less padding)."""
+    """Batch examples of similar length together (less padding; moot with packing/padding_free)."""
+    neftune_noise_alpha: float | None = None
+    """NEFTune: scale of the noise added to the input embeddings while training (None = off)."""
+    use_liger_kernel: bool = False
+    """Liger's Triton kernels for the model's layers (needs liger-kernel, triton, a CUDA GPU)."""
+    report_to: str | list[str] = "none"
+    """Trackers the trainer logs to: none, all, or names (tensorboard, wandb, mlflow, trackio)."""
     num_threads: int | None = None
     """torch CPU threads (None = torch's default)."""
 

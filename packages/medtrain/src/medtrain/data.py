@@ -1,4 +1,4 @@
-"""Dataset variants → token ids with answer-only labels, and the batch collator.
+"""Dataset variants → token ids with answer-only labels: what TRL's SFTTrainer batches and trains.
 
 Invariants (tested per family with real token ids): the loss covers the answer and its closing
 end-of-turn / eos only; there is exactly one BOS where the format has one; the pad token is never
@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from medtrain.chat import render, split_rendered
 from medtrain.config import DataConfig
@@ -136,34 +134,13 @@ def prepare(
     return Prepared(kept, len(tokenized) - len(kept))
 
 
-@dataclass
-class Collator:
-    """Right-pads a batch (labels with IGNORE), or packs it into one row without padding."""
+def length_grouped(dataset: Any, batch_size: int, seed: int) -> Any:
+    """The rows in transformers' length-grouped order (similar lengths share a batch: less padding),
+    drawn once from a generator of its own: a run resumed from a checkpoint, which restores the
+    global RNG, reads the rows in the same order (train with the `sequential` sampler)."""
+    import torch
+    from transformers.trainer_pt_utils import get_length_grouped_indices
 
-    pad_token_id: int
-    packing: bool = False
-    pad_to: int | None = None
-    """Pad every batch to this length instead of its longest row (the naive benchmark baseline)."""
-
-    def __call__(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        if self.packing:
-            return {
-                "input_ids": torch.tensor([[t for r in rows for t in r["input_ids"]]]),
-                "labels": torch.tensor([[t for r in rows for t in r["labels"]]]),
-                "position_ids": torch.tensor(
-                    [[i for r in rows for i in range(len(r["input_ids"]))]]
-                ),
-            }
-        width = self.pad_to or max(len(r["input_ids"]) for r in rows)
-        pad = [width - len(r["input_ids"]) for r in rows]
-        return {
-            "input_ids": torch.tensor(
-                [r["input_ids"] + [self.pad_token_id] * n for r, n in zip(rows, pad, strict=True)]
-            ),
-            "attention_mask": torch.tensor(
-                [[1] * len(r["input_ids"]) + [0] * n for r, n in zip(rows, pad, strict=True)]
-            ),
-            "labels": torch.tensor(
-                [r["labels"] + [IGNORE] * n for r, n in zip(rows, pad, strict=True)]
-            ),
-        }
+    generator = torch.Generator().manual_seed(seed)
+    order = get_length_grouped_indices(dataset["length"], batch_size, generator=generator)
+    return dataset.select(order)

@@ -1,23 +1,25 @@
-"""The training run: machine check, backend, data, transformers Trainer, run-folder outputs."""
+"""The training run: machine check, backend, data, TRL's SFTTrainer (sft.py), run-folder outputs."""
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import importlib
 import json
 import os
 import resource
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from medtrain import runs
 from medtrain.backends import Loaded, pick_backend
 from medtrain.config import RecipeConfig
-from medtrain.data import Collator, Prepared, prepare
+from medtrain.data import Prepared, prepare
 from medtrain.errors import UserError
 from medtrain.models import has_cuda
+from medtrain.sft import check_options, sft_trainer, training_arguments
 
 CPU_RECIPE = "smollm2-cpu"
 
@@ -32,44 +34,44 @@ def check_machine(recipe: RecipeConfig, force: bool) -> None:
         )
 
 
-def training_arguments(recipe: RecipeConfig, run: Path, distributed: bool) -> Any:
-    from transformers import TrainingArguments
+def held_out_loss(trainer: Any) -> float:
+    """Mean loss on the held-out split's answer tokens, as the trainer's evaluation reports it."""
+    return float(trainer.evaluate()["eval_loss"])
 
-    t = recipe.training
-    names = {f.name for f in dataclasses.fields(TrainingArguments)}
-    sampling = (
-        {"train_sampling_strategy": "group_by_length" if t.group_by_length else "random"}
-        if "train_sampling_strategy" in names
-        else {"group_by_length": t.group_by_length}
-    )
-    return TrainingArguments(
-        output_dir=str(run / "checkpoints"),
-        per_device_train_batch_size=t.per_device_train_batch_size,
-        per_device_eval_batch_size=t.per_device_train_batch_size,
-        gradient_accumulation_steps=t.gradient_accumulation_steps,
-        num_train_epochs=t.num_train_epochs,
-        max_steps=t.max_steps,
-        learning_rate=t.learning_rate,
-        warmup_steps=t.warmup_steps,
-        optim=t.optim,
-        weight_decay=t.weight_decay,
-        lr_scheduler_type=t.lr_scheduler_type,
-        seed=t.seed,
-        data_seed=t.seed,
-        logging_steps=t.logging_steps,
-        save_strategy="steps",
-        save_steps=t.save_steps,
-        save_total_limit=t.save_total_limit,
-        gradient_checkpointing=t.gradient_checkpointing,
-        bf16=has_cuda() and recipe.model.dtype in ("auto", "bfloat16"),
-        report_to="none",
-        include_num_input_tokens_seen="non_padding",
-        remove_unused_columns=False,
-        disable_tqdm=False,
-        use_cpu=not has_cuda(),
-        ddp_find_unused_parameters=False if distributed else None,
-        **sampling,
-    )
+
+def _before_training(path: Path, is_main: bool) -> Any:
+    """Saves to `path` the held-out loss of the untouched base: the evaluation `eval_on_start`
+    runs inside train(), once DDP wraps the model (an evaluate() before train() leaves it
+    unwrapped: accelerate marks the model prepared, and the ranks would train apart)."""
+    from transformers import TrainerCallback
+
+    class BeforeTraining(TrainerCallback):
+        runtime = 0.0
+        """Seconds the evaluation took (not training time)."""
+
+        def on_evaluate(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            if state.global_step == 0:
+                self.runtime = kw["metrics"]["eval_runtime"]
+                if is_main:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    runs.write_json(path, {"answer_loss": kw["metrics"]["eval_loss"]})
+
+    return BeforeTraining()
+
+
+@contextlib.contextmanager
+def tensorboard_dir(path: Path) -> Iterator[None]:
+    """TensorBoard (`report_to`) logs beside loss.csv while the trainer is built, unless the user's
+    TENSORBOARD_LOGGING_DIR says where (transformers' default is inside checkpoints/, removed
+    after a run)."""
+    if "TENSORBOARD_LOGGING_DIR" in os.environ:
+        yield
+        return
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(path)
+    try:
+        yield
+    finally:
+        del os.environ["TENSORBOARD_LOGGING_DIR"]
 
 
 def _loss_logger(path: Path, is_main: bool) -> Any:
@@ -94,27 +96,6 @@ def _loss_logger(path: Path, is_main: bool) -> Any:
     return LossCsv()
 
 
-def _seeded_trainer_class() -> Any:
-    from transformers import Trainer
-    from transformers.trainer_pt_utils import LengthGroupedSampler
-
-    class SeededTrainer(Trainer):
-        """Length-grouped batches drawn from a seeded generator, not the global RNG: a run
-        resumed from a checkpoint (which restores the global RNG) sees the same batch order."""
-
-        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
-            import torch
-
-            sampler = super()._get_train_sampler(train_dataset)
-            if isinstance(sampler, LengthGroupedSampler) and sampler.generator is None:
-                sampler.generator = torch.Generator().manual_seed(
-                    self.args.data_seed or self.args.seed
-                )
-            return sampler
-
-    return SeededTrainer
-
-
 def peak_memory_mb() -> float:
     import torch
 
@@ -130,7 +111,8 @@ def load_backend(recipe: RecipeConfig) -> Loaded:
     return loaded
 
 
-def _datasets(recipe: RecipeConfig, tokenizer: Any) -> tuple[Prepared, Prepared]:
+def prepared_splits(recipe: RecipeConfig, tokenizer: Any) -> tuple[Prepared, Prepared]:
+    """The tokenized training and held-out splits of the recipe's dataset."""
     data, max_len, seed = recipe.data, recipe.model.max_seq_length, recipe.training.seed
     train_set = prepare(tokenizer, data, data.train_split, max_len, data.max_train_samples, seed)
     test_set = prepare(tokenizer, data, data.test_split, max_len, data.max_eval_samples, seed)
@@ -154,6 +136,7 @@ def train(
     from transformers import set_seed
 
     check_machine(recipe, force)
+    check_options(recipe)
     if recipe.training.num_threads:
         torch.set_num_threads(recipe.training.num_threads)
     if run is None:
@@ -167,35 +150,26 @@ def train(
     loaded.model.config.use_cache = False  # a KV cache also hides packed-example boundaries
     if loaded.resolved_path != recipe.model.base:
         recipe.model.resolved_path = loaded.resolved_path
-    train_set, test_set = data or _datasets(recipe, loaded.tokenizer)
-    args = training_arguments(recipe, run, int(os.environ.get("WORLD_SIZE", "1")) > 1)
+    train_set, test_set = data or prepared_splits(recipe, loaded.tokenizer)
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    # a fresh start scores the untouched base on the held-out answers first
+    args = training_arguments(recipe, run, distributed, evaluate_first=checkpoint is None)
     is_main = args.process_index == 0
     if is_main:
         runs.write_config(run, recipe)
-    trainer = _seeded_trainer_class()(
-        model=loaded.model,
-        args=args,
-        train_dataset=train_set.dataset,
-        eval_dataset=test_set.dataset,
-        data_collator=Collator(loaded.tokenizer.pad_token_id, recipe.data.packing),
-        processing_class=loaded.tokenizer,
-        callbacks=[_loss_logger(run / "loss.csv", is_main)],
-    )
     before_path = run / "checkpoints" / "eval_before.json"
-    if checkpoint is None:  # a fresh start: score the untouched base on the held-out answers
+    before = _before_training(before_path, is_main)
+    with tensorboard_dir(run / "tensorboard"):
+        callbacks = [_loss_logger(run / "loss.csv", is_main), before]
+        trainer = sft_trainer(loaded, args, train_set, test_set, callbacks)
+    if checkpoint is None:
         (run / "loss.csv").unlink(missing_ok=True)
-        # under DeepSpeed, evaluating before train() leaves the Trainer without its training
-        # engine (backward fails on None): the base is not scored there
-        before = None if trainer.is_deepspeed_enabled else trainer.evaluate()["eval_loss"]
-        if is_main:
-            before_path.parent.mkdir(exist_ok=True)
-            runs.write_json(before_path, {"answer_loss": before})
     else:
         runs.trim_loss_csv(run / "loss.csv", int(checkpoint.name.split("-")[-1]))
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    runtime = time.perf_counter() - start
-    after = trainer.evaluate()["eval_loss"]
+    runtime = time.perf_counter() - start - before.runtime
+    after = held_out_loss(trainer)
     save_adapter(trainer, run / "adapter")
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
