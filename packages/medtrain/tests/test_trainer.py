@@ -126,3 +126,13 @@ def test_report_to_tensorboard_logs_beside_loss_csv(recipe_file: Path, tmp_path:
     assert [s for s, _ in logged] == [s for s, _ in losses(run)] == list(range(1, STEPS + 1))
     assert [v for _, v in logged] == pytest.approx([v for _, v in losses(run)], rel=1e-6)
     assert "TENSORBOARD_LOGGING_DIR" not in os.environ
+
+
+def test_neftune_noise_reaches_training_not_evaluation(
+    finished_run: Path, recipe_file: Path, tmp_path: Path
+) -> None:
+    recipe = load_recipe(str(recipe_file), ["training.neftune_noise_alpha=5"])
+    run = train(recipe, run=tmp_path / "neftune")
+    noisy, plain = (json.loads((r / "trainer_stats.json").read_text()) for r in (run, finished_run))
+    assert noisy["eval_answer_loss_before"] == pytest.approx(plain["eval_answer_loss_before"])
+    assert losses(run)[0][1] != pytest.approx(losses(finished_run)[0][1], rel=1e-4)
