@@ -11,9 +11,11 @@ in a process of its own, so that its peak RSS is its own:
   best-fit-decreasing packing, padding-free batches);
 - `trl-defaults`: TRL SFTTrainer at its defaults on the variant's `messages` (its own chat-template
   tokenization, no packing, batches padded to their longest row, gradient checkpointing on, bf16
-  autocast), with the recipe's LoRA, batch size (4 rows) and learning rate;
+  autocast), with the recipe's LoRA and learning rate and 4 rows a step (the rows a step
+  smollm2-cpu trained on before packing; a packed row holds about 3);
 - `unsloth`: the default path on unsloth's backend, in unsloth's own environment (the python of
-  MEDTRAIN_UNSLOTH_PYTHON, default `.nox/tests_unsloth/bin/python` made by `nox -s tests_unsloth`);
+  MEDTRAIN_UNSLOTH_PYTHON, default `.nox/tests_unsloth/bin/python` made by `nox -s tests_unsloth`),
+  4 rows a step padded: unsloth turns packing off on the CPU (it needs FlashAttention);
 - `qlora`: the `smollm2-cpu-qlora` recipe (4-bit NF4 base, 8-bit AdamW, gradient checkpointing);
 - `default-bf16`: the default path with `model.dtype=bfloat16` (for comparison: TRL's defaults
   train in bf16 autocast, and CPUs with AVX512-BF16 or AMX run bf16 matmuls natively).
@@ -52,6 +54,8 @@ OUT = ROOT / "artifacts" / "bench" / "train.json"
 DEFAULT_DATASET = "data/processed/medical_mistral_instruct_dataset_short"
 CONFIGS = ("default", "trl-defaults", "unsloth", "qlora", "default-bf16")
 QLORA_RECIPE = "smollm2-cpu-qlora"
+ROWS_PER_STEP = 4
+"""Rows a step where rows are not packed (trl-defaults, unsloth)."""
 TARGET_SPEEDUP, TARGET_FRACTION = 1.3, 0.7
 
 
@@ -105,10 +109,27 @@ QLORA_SETTINGS = [
 """The 7B recipes' settings on SmolLM2, until the smollm2-cpu-qlora recipe exists."""
 
 
+def settings(trainer: Any) -> dict[str, Any]:
+    """What the configuration trained with."""
+    a = trainer.args
+    return {
+        "rows_or_packed_rows_per_micro_batch": a.per_device_train_batch_size,
+        "gradient_accumulation_steps": a.gradient_accumulation_steps,
+        "packing": a.packing,
+        "padding_free": getattr(trainer, "padding_free", a.padding_free),
+        "bf16_autocast": a.bf16,
+        "weights_dtype": str(next(trainer.model.parameters()).dtype),
+        "gradient_checkpointing": a.gradient_checkpointing,
+        "trl_fused_lm_head": type(trainer).__name__ != "ModelLossSFTTrainer",
+    }
+
+
 def recipe_for(config: str, dataset: str) -> Any:
     from medtrain.recipes import load_recipe, recipe_names
 
     sets = [f"data.dataset={dataset}", "training.save_steps=100000", "training.max_steps=-1"]
+    if config in ("unsloth", "trl-defaults"):
+        sets += ["data.packing=false", f"training.per_device_train_batch_size={ROWS_PER_STEP}"]
     if config == "unsloth":
         sets.append("training.backend=unsloth")
     if config == "default-bf16":
@@ -200,6 +221,7 @@ def worker(config: str, n_rows: int, dataset: str) -> dict[str, Any]:
         "tokens_per_micro_batch": round(tokens / micro, 1),
         "mean_example_len": round(sum(rows["length"]) / len(rows), 1),
         "flops_per_token": flops_per_token(trainer.model, sum(rows["length"]) / len(rows)),
+        "settings": settings(trainer),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "rss_mb": {k: round(v, 1) for k, v in rss.items()},
         "threads": torch.get_num_threads(),
