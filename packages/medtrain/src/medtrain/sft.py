@@ -147,8 +147,14 @@ def sft_trainer(
     fused_lm_head: bool | None = None,
 ) -> Any:
     """TRL's SFTTrainer over medtrain's tokenized rows (their labels are used as they are);
-    `fused_lm_head` defaults to where it pays (CUDA)."""
-    rows = train_set.dataset
+    `fused_lm_head` defaults to where it pays (CUDA). Rows given as a list (gpu/check.py's random
+    ids) become the `datasets.Dataset` TRL reads."""
+    from datasets import Dataset
+
+    rows, held_out = (
+        Dataset.from_list(s.dataset) if isinstance(s.dataset, list) else s.dataset
+        for s in (train_set, test_set)
+    )
     if args.train_sampling_strategy == "sequential":
         batch = args.per_device_train_batch_size * args.gradient_accumulation_steps
         rows = length_grouped(rows, batch, args.data_seed)
@@ -157,7 +163,7 @@ def sft_trainer(
         model=loaded.model,
         args=args,
         train_dataset=rows,
-        eval_dataset=test_set.dataset,
+        eval_dataset=held_out,
         processing_class=loaded.tokenizer,
         callbacks=callbacks,
     )
