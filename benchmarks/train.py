@@ -18,7 +18,9 @@ in a process of its own, so that its peak RSS is its own:
   4 rows a step padded: unsloth turns packing off on the CPU (it needs FlashAttention);
 - `qlora`: the `smollm2-cpu-qlora` recipe (4-bit NF4 base, 8-bit AdamW, gradient checkpointing);
 - `default-bf16`: the default path with `model.dtype=bfloat16` (for comparison: TRL's defaults
-  train in bf16 autocast, and CPUs with AVX512-BF16 or AMX run bf16 matmuls natively).
+  train in bf16 autocast, and CPUs with AVX512-BF16 or AMX run bf16 matmuls natively);
+- `default-fused-head`: the default path with TRL's own loss (its fused LM head, which medtrain
+  leaves off on the CPU: sft.trainer_class).
 
 Effective tokens/s counts the non-padding tokens trained per second, from the end of the first
 step (warm-up) to the end of the last; the CPU seconds of the process are recorded too, since the
@@ -52,7 +54,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "artifacts" / "bench" / "train.json"
 DEFAULT_DATASET = "data/processed/medical_mistral_instruct_dataset_short"
-CONFIGS = ("default", "trl-defaults", "unsloth", "qlora", "default-bf16")
+CONFIGS = ("default", "trl-defaults", "unsloth", "qlora", "default-bf16", "default-fused-head")
 QLORA_RECIPE = "smollm2-cpu-qlora"
 ROWS_PER_STEP = 4
 """Rows a step where rows are not packed (trl-defaults, unsloth)."""
@@ -141,7 +143,9 @@ def recipe_for(config: str, dataset: str) -> Any:
     return load_recipe("smollm2-cpu", [*sets, *QLORA_SETTINGS])
 
 
-def trl_defaults_trainer(recipe: Any, rows: Any, run: Path, callbacks: list[Any]) -> Any:
+def trl_defaults_trainer(
+    config: str, recipe: Any, rows: Any, run: Path, callbacks: list[Any]
+) -> Any:
     """SFTTrainer as its documentation's example runs it, on the same rows' `messages`."""
     from trl import SFTConfig, SFTTrainer
 
@@ -165,7 +169,7 @@ def trl_defaults_trainer(recipe: Any, rows: Any, run: Path, callbacks: list[Any]
     )  # fmt: skip
 
 
-def medtrain_trainer(recipe: Any, rows: Any, run: Path, callbacks: list[Any]) -> Any:
+def medtrain_trainer(config: str, recipe: Any, rows: Any, run: Path, callbacks: list[Any]) -> Any:
     from medtrain.data import Prepared
     from medtrain.sft import sft_trainer, training_arguments
     from medtrain.trainer import load_backend
@@ -175,7 +179,9 @@ def medtrain_trainer(recipe: Any, rows: Any, run: Path, callbacks: list[Any]) ->
     if recipe.model.load_in_4bit and not getattr(loaded.model, "is_loaded_in_4bit", False):
         raise RuntimeError("the base did not load in 4-bit here (medtrain gates 4-bit on CUDA)")
     args = training_arguments(recipe, run, distributed=False)
-    return sft_trainer(loaded, args, Prepared(rows, 0), Prepared(rows.select([0]), 0), callbacks)
+    train_set, held_out = Prepared(rows, 0), Prepared(rows.select([0]), 0)
+    fused = True if config == "default-fused-head" else None  # None: medtrain's choice
+    return sft_trainer(loaded, args, train_set, held_out, callbacks, fused_lm_head=fused)
 
 
 def worker(config: str, n_rows: int, dataset: str) -> dict[str, Any]:
@@ -205,7 +211,7 @@ def worker(config: str, n_rows: int, dataset: str) -> dict[str, Any]:
 
     run = Path(f"/tmp/medtrain-bench-{os.getpid()}")
     build = trl_defaults_trainer if config == "trl-defaults" else medtrain_trainer
-    trainer = build(recipe, rows, run, [Clock()])
+    trainer = build(config, recipe, rows, run, [Clock()])
     rss["trainer_ready"] = rss_mb()
     trainer.train()
     (w0, c0, n0), (w1, c1, n1) = marks[0], marks[-1]
