@@ -41,7 +41,10 @@ def timed_build() -> tuple[float, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         config = BuildConfig(
-            raw_dir=RAW, out_dir=Path(tmp) / "processed", clean_dir=Path(tmp) / "clean"
+            raw_dir=RAW,
+            out_dir=Path(tmp) / "processed",
+            clean_dir=Path(tmp) / "clean",
+            eval_dir=ROOT / "data" / "eval",
         )
         variants = expand(config.data)
         build(list(variants.values()), config, lambda s: marks.append((s, time.perf_counter())))

@@ -56,7 +56,10 @@ def real_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("build")
     config = BuildConfig(
-        raw_dir=REPO / "data" / "raw", out_dir=root / "processed", clean_dir=root / "clean"
+        raw_dir=REPO / "data" / "raw",
+        out_dir=root / "processed",
+        clean_dir=root / "clean",
+        eval_dir=REPO / "data" / "eval",
     )
     build(list(expand(config.data).values()), config)
     return root

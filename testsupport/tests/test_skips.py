@@ -17,6 +17,12 @@ def test_listed_prefixes_cover_their_tests_only() -> None:
     assert not skips.allowed("packages/medeval/tests/test_cli.py::test_x")
 
 
+def test_a_listed_test_covers_its_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(skips.ALLOWED, "pkg/tests/test_a.py::test_b", "reason")
+    assert skips.allowed("pkg/tests/test_a.py::test_b[case-1]")
+    assert not skips.allowed("pkg/tests/test_a.py::test_bc")
+
+
 @pytest.mark.parametrize(("listed", "exit_code"), [(False, 1), (True, 0)])
 def test_an_unlisted_skip_fails_the_run(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, listed: bool, exit_code: int

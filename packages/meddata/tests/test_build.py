@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from meddata import build as build_module
-from meddata.build import COLUMNS, BuildConfig, build, stage_count
+from meddata.build import COLUMNS, BuildConfig, build, prepare_rows, read_and_clean, stage_count
+from meddata.clean import QUALITY_RULES, CleanConfig
 from meddata.config import load_config
 from meddata.formats import render
 from meddata.variants import expand, select
@@ -127,7 +128,12 @@ def test_accounting_matches_the_files(real_build: Path) -> None:
 
 
 def test_rebuild_is_byte_identical(real_build: Path, tmp_path: Path, raw_dir: Path) -> None:
-    config = BuildConfig(raw_dir=raw_dir, out_dir=tmp_path / "p", clean_dir=tmp_path / "c")
+    config = BuildConfig(
+        raw_dir=raw_dir,
+        out_dir=tmp_path / "p",
+        clean_dir=tmp_path / "c",
+        eval_dir=raw_dir.parent / "eval",
+    )
     name = "llama_medical_meadow_wikidoc_instruct_dataset"
     stages: list[str] = []
     build(select(VARIANTS, [name]), config, stages.append)
@@ -142,7 +148,9 @@ def test_rebuild_is_byte_identical(real_build: Path, tmp_path: Path, raw_dir: Pa
 def test_interrupted_build_keeps_the_previous_output(
     tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = BuildConfig(raw_dir=raw_dir, out_dir=tmp_path / "p", clean_dir=tmp_path / "c")
+    config = BuildConfig(
+        raw_dir=raw_dir, out_dir=tmp_path / "p", clean_dir=tmp_path / "c", eval_dir=None
+    )
     names = ["gemma_medquad_instruct_dataset", "llama_medquad_instruct_dataset"]
     build(select(VARIANTS, names), config)
     before = {p: p.read_bytes() for p in (tmp_path / "p").rglob("*") if p.is_file()}
@@ -210,3 +218,103 @@ def test_written_variants_match_the_schemas(real_build: Path) -> None:
     medeval read it, and build_info.json as schemas/build_info.schema.json says."""
     for name in VARIANTS:
         validate_variant(real_build / "processed" / name, limit=50)
+
+
+SHIPPED_DROPS = {
+    "medical_meadow_wikidoc": {
+        "not_medical_qa": 64,
+        "markup_in_answer": 37,
+        "near_duplicate_question": 3,
+    },
+    "medical_meadow_wikidoc_patient_information": {
+        "not_medical_qa": 134,
+        "markup_in_answer": 27,
+        "near_duplicate_question": 90,
+    },
+    "medquad": {"not_medical_qa": 4, "near_duplicate_question": 2501},
+}
+"""What the content rules remove from the shipped data (packages/meddata/README.md)."""
+
+
+def test_content_rules_remove_what_the_readme_says(real_build: Path) -> None:
+    stats = json.loads((real_build / "clean" / "stats.json").read_text())
+    for source, expected in SHIPPED_DROPS.items():
+        dropped = stats["sources"][source]["dropped"]
+        rules = ("not_medical_qa", "markup_in_answer", "near_duplicate_question")
+        assert {r: n for r, n in dropped.items() if r in rules} == expected
+        assert "benchmark_overlap" not in dropped
+    assert stats["cleaning"]["skip_rules"] == []
+
+
+def test_the_benchmark_check_is_reported(real_build: Path) -> None:
+    report = json.loads((real_build / "clean" / "contamination.json").read_text())
+    assert report["action"] == "removed"
+    assert (
+        report["training_rows"]
+        == pl.read_parquet(real_build / "clean" / "rows.parquet")
+        .filter(pl.col("split") == "train")
+        .height
+    )
+    checked = {name: b["items_checked"] for name, b in report["benchmarks"].items()}
+    assert checked["medqa"] == 1273 and checked["pubmedqa"] == 1000
+    assert all(b["items_hit"] == 0 for b in report["benchmarks"].values())
+    card = (real_build / "processed" / "medical_llama_instruct_dataset" / "README.md").read_text()
+    assert "## Benchmark contamination" in card and "| `medqa` | 1,273 | 0 | 0 |" in card
+
+
+def planted_eval(real_build: Path, folder: Path) -> list[str]:
+    """A benchmark holding one training row's question and 13 words of another's answer;
+    returns the two rows' ids."""
+    rows = pl.read_parquet(real_build / "clean" / "rows.parquet").filter(
+        (pl.col("split") == "train") & (pl.col("source") == "medquad")
+    )
+    asked, quoted = rows.row(0, named=True), rows.row(1, named=True)
+    words = quoted["output"].split()[5:20]
+    item = {"question": asked["input"], "options": {"A": " ".join(words)}}
+    (folder / "planted").mkdir(parents=True)
+    (folder / "planted" / "test.jsonl").write_text(json.dumps(item) + "\n")
+    return [asked["id"], quoted["id"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("keep", [False, True])
+def test_contaminated_training_rows_are_removed_unless_kept(
+    real_build: Path, tmp_path: Path, raw_dir: Path, keep: bool
+) -> None:
+    ids = planted_eval(real_build, tmp_path / "eval")
+    config = BuildConfig(
+        raw_dir=raw_dir,
+        out_dir=tmp_path / "p",
+        clean_dir=tmp_path / "c",
+        eval_dir=tmp_path / "eval",
+        keep_contaminated=keep,
+    )
+    name = "llama_medquad_instruct_dataset"
+    build(select(VARIANTS, [name]), config)
+    report = json.loads((tmp_path / "c" / "contamination.json").read_text())["benchmarks"]
+    hits = report["planted"]["hits"]
+    assert sorted(h["row"] for h in hits) == sorted(ids)
+    assert {h["match"] for h in hits} == {"question", "13-gram"}
+    train = read_split(tmp_path / "p" / name, "train")
+    assert set(ids) <= set(train["id"]) if keep else not set(ids) & set(train["id"])
+    quarantine = pl.read_parquet(tmp_path / "c" / "quarantine.parquet")
+    removed = quarantine.filter(pl.col("reason") == "benchmark_overlap")
+    assert removed.height == (0 if keep else 2)
+    stats = json.loads((tmp_path / "c" / "stats.json").read_text())["sources"]["medquad"]
+    assert stats["dropped"].get("benchmark_overlap", 0) == removed.height
+    assert stats["rows_in"] == sum(stats["dropped"].values()) + stats["rows_out"]
+    card = (tmp_path / "p" / name / "README.md").read_text()
+    assert "| `planted` | 1 | 1 | 2 |" in card
+    assert ("kept (--keep-contaminated)" if keep else "Rows found: removed") in card
+
+
+def test_the_content_rules_leave_every_other_row_in_its_split(
+    real_build: Path, raw_dir: Path
+) -> None:
+    kept = pl.read_parquet(real_build / "clean" / "rows.parquet")
+    config = BuildConfig(raw_dir=raw_dir, cleaning=CleanConfig(skip_rules=QUALITY_RULES))
+    without = prepare_rows(read_and_clean(config, lambda _: None), config)
+    key = ["source", "source_id", "input"]
+    both = kept.select(*key, "split").join(without.select(*key, "split"), on=key, how="inner")
+    assert both.height == kept.height
+    assert (both["split"] == both["split_right"]).all()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from meddata.clean import CleanConfig, clean, dedup_key, normalize_text
+from meddata.clean import CleanConfig, Cleaned, clean
 from meddata.schema import QUARANTINE_SCHEMA, RAW_SCHEMA
 
 
@@ -21,28 +21,6 @@ def raw(*pairs: tuple[str, str | None, str | None]) -> pl.DataFrame:
         .with_columns(pl.lit(None).alias(c) for c in ("collection", "focus", "qtype", "url"))
         .cast(RAW_SCHEMA)
     )
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("  What  is\tflu? ", "What is flu?"),
-        ("line one  \r\n   line two\r\rthree", "line one\nline two\n\nthree"),
-        ("a\n\n\n\n\nb", "a\n\nb"),
-        ("zero\u200bwidth\ufeff and\u00a0nbsp", "zerowidth and nbsp"),
-        ("e\u0301", "\u00e9"),
-        ("10⁹ cells/m²", "10⁹ cells/m²"),
-        ("bell\x07 and form\x0cfeed", "bell and formfeed"),
-    ],
-)
-def test_normalize_text(text: str, expected: str) -> None:
-    assert pl.select(normalize_text(pl.lit(text))).item() == expected
-
-
-def test_dedup_key_ignores_case_punctuation_and_spacing() -> None:
-    texts = pl.Series("t", ["What is Flu?", "what  is flu", "What is flu ?!", "What is flux?"])
-    keys = texts.to_frame().select(dedup_key(pl.col("t")))["t"].to_list()
-    assert keys[0] == keys[1] == keys[2] != keys[3]
 
 
 def test_each_reason_is_recorded_once_and_accounting_adds_up() -> None:
@@ -109,3 +87,68 @@ def test_reader_rejects_are_counted_in() -> None:
     assert result.stats["a"].rows_in == 2
     assert result.stats["a"].dropped == {"malformed_xml": 1}
     assert result.quarantine.height == 1
+
+
+def test_content_rules_come_before_duplicates_and_say_why() -> None:
+    rows = raw(
+        ("a", "How do I insert an image?", "Click on upload file in the toolbox."),
+        ("a", "What causes flu?", "A virus. {{#ev:youtube|abc}}"),
+        ("a", "What causes flu?", "A virus, spread by droplets."),
+        ("b", "What causes Flu ?", "Influenza viruses A and B."),
+        ("b", "What is gout?", "A kind of arthritis."),
+    )
+    result = clean(rows)
+    reasons = result.quarantine.select("source_id", "reason", "detail").rows()
+    assert reasons == [
+        ("0", "not_medical_qa", "wiki site help (question)"),
+        ("1", "markup_in_answer", "wiki template: {{#ev:youtube|abc}}"),
+        ("3", "near_duplicate_question", "same question as a:2"),
+    ]
+    assert result.rows["source_id"].to_list() == ["2", "4"]
+    assert list(result.stats["a"].dropped) == ["not_medical_qa", "markup_in_answer"]
+    assert all(s.balanced for s in result.stats.values())
+
+
+def test_content_rules_can_be_skipped() -> None:
+    rows = raw(
+        ("a", "How do I insert an image?", "Click on upload file in the toolbox."),
+        ("a", "What causes flu?", "A virus. {{#ev:youtube|abc}}"),
+        ("b", "What causes Flu ?", "Influenza viruses A and B."),
+    )
+    skipped = clean(rows, CleanConfig(skip_rules=("not_medical_qa", "markup_in_answer")))
+    assert skipped.quarantine["reason"].to_list() == ["near_duplicate_question"]
+    assert clean(rows, CleanConfig(skip_rules=("near_duplicate_question",))).rows.height == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"skip_rules": ("markup",)}, "unknown rule"),
+        ({"question_similarity": 0.0}, "question_similarity must be in"),
+        ({"answer_similarity": 1.5}, "answer_similarity must be in"),
+    ],
+)
+def test_clean_config_is_checked(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        CleanConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_drop_moves_rows_and_keeps_the_accounting() -> None:
+    result = clean(raw(("a", "Q1?", "Answer one here."), ("b", "Q2?", "Answer two here.")))
+    with_ids = Cleaned(
+        rows=result.rows.with_columns(id=pl.format("{}:{}", "source", "source_id")),
+        quarantine=result.quarantine,
+        stats=result.stats,
+    )
+    dropped = with_ids.drop(
+        pl.DataFrame({"id": ["b:1"], "detail": ["13-gram overlap"]}), "benchmark_overlap"
+    )
+    assert dropped.rows["id"].to_list() == ["a:0"]
+    assert dropped.quarantine.select("source", "reason", "detail").row(0) == (
+        "b",
+        "benchmark_overlap",
+        "13-gram overlap",
+    )
+    assert dropped.stats["b"].dropped == {"benchmark_overlap": 1}
+    assert dropped.stats["b"].rows_out == 0 and dropped.stats["b"].balanced
+    assert with_ids.stats["b"].rows_out == 1  # the original is left as it was

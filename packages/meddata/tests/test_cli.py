@@ -240,3 +240,61 @@ def test_config_mistake_is_one_line_with_its_line(own_data: Path) -> None:
     assert result.stderr.strip() == (
         "error: clinic.yaml, line 19: variants[0].source: unknown key. Did you mean `sources`?"
     )
+
+
+def test_stats_shows_sample_rows_of_each_rule(real_build: Path) -> None:
+    clean = str(real_build / "clean")
+    result = meddata(
+        "stats",
+        "--out",
+        str(real_build / "processed"),
+        "--clean-dir",
+        clean,
+        "--samples",
+        "2",
+        cwd=real_build,
+    )
+    assert result.returncode == 0, result.stderr
+    for reason in (
+        "not_medical_qa",
+        "markup_in_answer",
+        "near_duplicate_question",
+        "duplicate_exact",
+    ):
+        assert result.stdout.count(reason) >= 3  # the cleaning table and two sample rows
+
+
+def test_contamination_checks_the_built_variants(real_build: Path, tmp_path: Path) -> None:
+    rows = pl.read_parquet(real_build / "clean" / "rows.parquet")
+    train = rows.filter((pl.col("split") == "train") & (pl.col("source") == "medquad"))
+    (tmp_path / "eval" / "copied").mkdir(parents=True)
+    item = {"question": train["input"][0]}
+    (tmp_path / "eval" / "copied" / "test.jsonl").write_text(json.dumps(item) + "\n")
+    result = meddata(
+        "contamination",
+        "--eval-data",
+        str(tmp_path / "eval"),
+        "--out",
+        str(real_build / "processed"),
+        "--clean-dir",
+        str(tmp_path / "clean"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "clean" / "contamination.json").read_text())
+    hit = report["benchmarks"]["copied"]["hits"][0]
+    assert hit["match"] == "question" and "llama_medquad_instruct_dataset" in hit["variants"]
+    assert "copied" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--skip-rule", "markup"], "unknown rule(s) ['markup']"),
+        (["--eval-data", "nowhere"], "nowhere: no such folder of benchmarks"),
+    ],
+)
+def test_bad_options_are_one_line_exit_2(tmp_path: Path, args: list[str], expected: str) -> None:
+    result = meddata("build", *args, "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr

@@ -78,7 +78,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     inputs = small_raw(root / "raw")
     build(
         list(VARIANTS.values()),
-        BuildConfig(out_dir=root / "processed", clean_dir=root / "clean", inputs=inputs),
+        BuildConfig(
+            out_dir=root / "processed", clean_dir=root / "clean", inputs=inputs, eval_dir=None
+        ),
     )
     return root / "processed"
 

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -17,7 +17,11 @@ from meddata.atomic import staged_dir, swap_in
 from meddata.card import render_card
 from meddata.clean import CleanConfig, Cleaned, clean
 from meddata.config import DataConfig, load_config
-from meddata.formats import messages_expr, render_expr
+from meddata.contamination import screen
+from meddata.evalsets import load_benchmarks
+from meddata.families import render_column
+from meddata.formats import messages_expr
+from meddata.neardup import QuestionIndex
 from meddata.raw import check_inputs, read_source
 from meddata.splits import assign_splits, stable_sample
 from meddata.variants import Variant
@@ -46,7 +50,7 @@ Step = Callable[[str], None]
 
 def stage_count(variants: list[Variant], config: BuildConfig) -> int:
     """How many times `build` calls its `step` callback, for a progress bar's total."""
-    return len(config.data.sources) + 3 + len(variants)
+    return len(config.data.sources) + 4 + len(variants)
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,11 @@ class BuildConfig:
     test_fraction: float = 0.1
     """Share of distinct questions held out in `test`."""
     cleaning: CleanConfig = field(default_factory=CleanConfig)
-    """Bounds for usable rows."""
+    """Bounds for usable rows and the content rules."""
+    eval_dir: Path | None = Path("data/eval")
+    """Benchmarks the training rows are checked against (None: no check)."""
+    keep_contaminated: bool = False
+    """Keep training rows that overlap a benchmark (they are reported either way)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,7 @@ class VariantResult:
     rows: dict[str, int]
 
 
-def read_and_clean(config: BuildConfig, step: Step) -> Cleaned:
+def read_and_clean(config: BuildConfig, step: Step, index: QuestionIndex | None = None) -> Cleaned:
     """Read every source (duplicates are judged across all of them) and clean them together."""
     check_inputs(config.data.sources, config.raw_dir, config.inputs)
     reads = []
@@ -99,7 +107,7 @@ def read_and_clean(config: BuildConfig, step: Step) -> Cleaned:
     step("cleaning")
     raw = pl.concat([r.rows for r in reads])
     rejected = pl.concat([r.quarantine for r in reads])
-    return clean(raw, config.cleaning, rejected)
+    return clean(raw, config.cleaning, rejected, index)
 
 
 def prepare_rows(cleaned: Cleaned, config: BuildConfig) -> pl.DataFrame:
@@ -135,8 +143,8 @@ def instruction_expr(data: DataConfig) -> pl.Expr:
 def render_all(rows: pl.DataFrame, variants: list[Variant]) -> pl.DataFrame:
     """`messages` and one `prompt_<family>` column, each rendered once over all rows."""
     formats = {v.family: v.format for v in variants}
-    prompts = {f"prompt_{f}": render_expr(formats[f]) for f in sorted(formats)}
-    return rows.with_columns(messages=messages_expr(), **prompts)
+    prompts = [render_column(formats[f], rows).alias(f"prompt_{f}") for f in sorted(formats)]
+    return rows.with_columns(messages_expr().alias("messages"), *prompts)
 
 
 Group = tuple[tuple[str, ...], int | None, int]
@@ -192,7 +200,7 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def write_variant(
     variant: Variant,
     groups: dict[Group, pl.DataFrame],
-    cleaned: Cleaned,
+    built: Built,
     config: BuildConfig,
     folder: Path,
     shards: Shards,
@@ -215,7 +223,8 @@ def write_variant(
             digests[name] = shards.write((variant.family, group, split), frames[-1], folder / name)
         splits[split] = pl.concat(frames)
     seeds = (config.seed, sample_seed(variant, config))
-    card = render_card(variant, splits, cleaned.stats, *seeds, config.test_fraction)
+    stats, contamination = built.cleaned.stats, built.contamination
+    card = render_card(variant, splits, stats, *seeds, config.test_fraction, contamination)
     (folder / "README.md").write_text(card)
     counts = {name: frame.height for name, frame in splits.items()}
     by_source = instructions(config.data, variant.sources)
@@ -237,12 +246,25 @@ def write_variant(
     return counts
 
 
-def write_clean(cleaned: Cleaned, rows: pl.DataFrame, config: BuildConfig) -> None:
+@dataclass(frozen=True)
+class Built:
+    """What every variant's card reports besides its own rows."""
+
+    cleaned: Cleaned
+    """The kept rows, the quarantine and the accounting."""
+    contamination: dict[str, object] | None
+    """The benchmark check's report (contamination.json), if one ran."""
+
+
+def write_clean(built: Built, config: BuildConfig) -> None:
     with staged_dir(config.clean_dir.parent) as staging:
-        rows.write_parquet(staging / "rows.parquet")
-        cleaned.quarantine.write_parquet(staging / "quarantine.parquet")
-        stats = {"sources": cleaned.stats_json(), "cleaning": asdict(config.cleaning)}
+        built.cleaned.rows.write_parquet(staging / "rows.parquet")
+        built.cleaned.quarantine.write_parquet(staging / "quarantine.parquet")
+        stats = {"sources": built.cleaned.stats_json(), "cleaning": asdict(config.cleaning)}
         (staging / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+        if built.contamination is not None:
+            text = json.dumps(built.contamination, indent=2, ensure_ascii=False) + "\n"
+            (staging / "contamination.json").write_text(text)
         swap_in(staging, config.clean_dir)
 
 
@@ -250,12 +272,19 @@ def build(
     variants: list[Variant], config: BuildConfig, step: Step = lambda _: None
 ) -> list[VariantResult]:
     """Build `variants`; nothing in `out_dir` changes until every variant is complete."""
-    cleaned = read_and_clean(config, step)
-    rows = prepare_rows(cleaned, config)
+    benchmarks = load_benchmarks(config.eval_dir) if config.eval_dir is not None else []
+    index = QuestionIndex()
+    cleaned = read_and_clean(config, step, index)
+    cleaned = replace(cleaned, rows=prepare_rows(cleaned, config))
+    step("checking benchmark contamination")
+    built = Built(cleaned, None)
+    if config.eval_dir is not None:
+        similarity, keep = config.cleaning.question_similarity, config.keep_contaminated
+        built = Built(*screen(cleaned, benchmarks, similarity, keep, index))
     step("writing clean rows and quarantine")
-    write_clean(cleaned, rows, config)
+    write_clean(built, config)
     step("rendering chat formats")
-    rendered = render_all(rows, variants)
+    rendered = render_all(built.cleaned.rows, variants)
     groups = {g: group_rows(rendered, g) for v in variants for g in groups_of(v, config)}
     shards = Shards()
     results = []
@@ -263,7 +292,7 @@ def build(
         for variant in variants:
             step(f"writing {variant.name}")
             folder = staging / variant.name
-            counts = write_variant(variant, groups, cleaned, config, folder, shards)
+            counts = write_variant(variant, groups, built, config, folder, shards)
             results.append(VariantResult(variant, config.out_dir / variant.name, counts))
         for result in results:
             swap_in(staging / result.variant.name, result.path)

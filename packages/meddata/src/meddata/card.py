@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
@@ -66,6 +67,7 @@ def render_card(
     seed: int,
     sample_seed: int,
     test_fraction: float,
+    contamination: Mapping[str, Any] | None = None,
 ) -> str:
     """The whole README.md of a variant (`seed` splits, `sample_seed` samples)."""
     n_rows = sum(f.height for f in splits.values())
@@ -125,7 +127,35 @@ the first user message, separated by a blank line, as the model makers do. One e
 ## Cleaning
 
 Rows dropped while cleaning, per source (counted once over all variants; every dropped row is kept
-with its reason in the build's quarantine file):
+with its reason in the build's quarantine file). Besides structural rules (missing, short and
+duplicate rows), `not_medical_qa` drops rows that are not medical question/answer content (wiki
+help pages, placeholder text, paraphrasing requests instead of questions, links instead of
+answers), `markup_in_answer` answers with HTML or wiki markup left in, and
+`near_duplicate_question` rows whose question an earlier row already asks (MinHash LSH; the first
+row in read order is kept).
 
 {_stats_table(variant, stats)}
+
+## Benchmark contamination
+
+{_contamination(contamination)}
 """
+
+
+def _contamination(report: Mapping[str, Any] | None) -> str:
+    if report is None:
+        return "Not checked (the build ran without benchmark data)."
+    lines = [
+        f"The {report['training_rows']:,} training rows were checked against every item of the "
+        "benchmarks below: 13-gram overlap as lm-evaluation-harness defines decontamination, and "
+        f"near-duplicate questions. Rows found: {report['action']}.",
+        "",
+        "| benchmark | items checked | items hit | training rows hit |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, b in report["benchmarks"].items():
+        lines.append(
+            f"| `{name}` | {b['items_checked']:,} | {b['items_hit']:,} | "
+            f"{b['training_rows_hit']:,} |"
+        )
+    return "\n".join(lines)

@@ -21,8 +21,9 @@ from rich.progress import (
 from rich.table import Table
 
 from meddata.build import BuildConfig, build, stage_count
-from meddata.clean import CleanConfig
+from meddata.clean import QUALITY_RULES, CleanConfig
 from meddata.config import load_config, reference
+from meddata.contamination_cli import contamination
 from meddata.errors import InputError
 from meddata.listing import (
     cleaning_table,
@@ -33,6 +34,7 @@ from meddata.listing import (
     variants_table,
 )
 from meddata.publish import publish
+from meddata.samples import samples_table
 from meddata.variants import expand, select
 
 app = typer.Typer(
@@ -117,6 +119,23 @@ def build_command(
     verify: Annotated[
         bool, typer.Option(help="Check configured files against SHA256SUMS in --raw.")
     ] = True,
+    skip_rule: Annotated[
+        list[str] | None,
+        typer.Option(help=f"Content rule not to apply: {', '.join(QUALITY_RULES)}; repeatable."),
+    ] = None,
+    eval_data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Benchmarks the training split is checked against (default: data/eval, "
+            "skipped with a warning when there is none)."
+        ),
+    ] = None,
+    check_contamination: Annotated[
+        bool, typer.Option(help="Check the training split against the benchmarks.")
+    ] = True,
+    keep_contaminated: Annotated[
+        bool, typer.Option(help="Keep training rows that overlap a benchmark (still reported).")
+    ] = False,
 ) -> None:
     """Build dataset variants from the sources a config declares (offline, from data/raw by
     default).
@@ -130,6 +149,8 @@ def build_command(
     data = load_config(config_file)
     try:
         chosen = select(expand(data), variants)
+        rules = tuple(skip_rule or ())
+        cleaning = CleanConfig(min_answer_chars, max_question_chars, max_answer_chars, rules)
     except ValueError as exc:
         raise fail(str(exc)) from None
     config = BuildConfig(
@@ -142,7 +163,9 @@ def build_command(
         strict=strict,
         seed=seed,
         test_fraction=test_fraction,
-        cleaning=CleanConfig(min_answer_chars, max_question_chars, max_answer_chars),
+        cleaning=cleaning,
+        eval_dir=_eval_dir(eval_data) if check_contamination else None,
+        keep_contaminated=keep_contaminated,
     )
     start = time.perf_counter()
     columns = (
@@ -170,6 +193,13 @@ def build_command(
         )
     Console().print(table)
     Console().print(cleaning_table(clean_dir))
+    if check_contamination and config.eval_dir is None:
+        console.print(
+            "[yellow]warning:[/yellow] no data/eval here: the training split was not checked for "
+            "benchmark contamination (pass --eval-data DIR to check it)",
+            highlight=False,
+            soft_wrap=True,
+        )
     bad = unreadable(clean_dir)
     if bad.height:
         console.print(
@@ -180,6 +210,13 @@ def build_command(
         )
 
 
+def _eval_dir(given: Path | None) -> Path | None:
+    """The benchmarks to check against: the given folder, else data/eval if there is one."""
+    return (
+        given if given is not None else next((p for p in [Path("data/eval")] if p.is_dir()), None)
+    )
+
+
 @app.command("stats")
 def stats_command(
     out: Annotated[Path, typer.Option(help="Folder of the built variants.")] = Path(
@@ -188,13 +225,16 @@ def stats_command(
     clean_dir: Annotated[Path, typer.Option(help="Folder of the clean stats.")] = Path(
         "data/clean"
     ),
+    samples: Annotated[int, typer.Option(help="Quarantined rows shown per drop reason.")] = 3,
 ) -> None:
-    """Show the cleaning statistics, the rows no reader could read, and the rows per split of
-    every built variant."""
+    """Show the cleaning statistics, the rows no reader could read, sample quarantined rows of
+    each drop reason, and the rows per split of every built variant."""
     Console().print(cleaning_table(clean_dir))
     bad = unreadable(clean_dir)
     if bad.height:
         Console().print(unreadable_table(bad))
+    if samples > 0:
+        Console().print(samples_table(clean_dir / "quarantine.parquet", samples))
     Console().print(variant_rows_table(out))
 
 
@@ -218,6 +258,7 @@ def sources_command(config_file: ConfigFile = None) -> None:
 
 
 app.command("publish")(publish)
+app.command("contamination")(contamination)
 
 
 def main() -> None:

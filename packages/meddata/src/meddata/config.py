@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -85,10 +85,17 @@ class Source:
 
 @dataclass(frozen=True, kw_only=True)
 class Family:
-    """How a chat family renders a conversation."""
+    """How a chat family renders a conversation: a built-in format or a chat template."""
 
-    format: str
+    format: str | None = None
     """A built-in chat format: `mistral`, `llama` (Llama-2-chat), `llama3` or `gemma`."""
+    template: str | None = None
+    """Or a chat template, rendered as transformers renders it: a `.jinja` file (special tokens
+    from `<stem>.special_tokens.json` beside it), a `tokenizer_config.json` or a tokenizer folder;
+    relative to the config file."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """Extra variables for the template (e.g. `date_string`, which some templates would
+    otherwise take from today's date)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,8 +157,18 @@ def load_config(path: Path | str | None = None) -> DataConfig:
         problem = f"cannot read the config ({exc})"
         raise InputError(file, problem, "Pass a UTF-8 YAML file") from None
     config, lines = typedyaml.load(DataConfig, text, str(file))
+    config = _templates_beside(config, file.parent)
     _Checks(str(file), lines).run(config)
     return config
+
+
+def _templates_beside(config: DataConfig, folder: Path) -> DataConfig:
+    """Template paths resolved against the config file's folder."""
+    families = {
+        name: f if f.template is None else replace(f, template=str(folder / f.template))
+        for name, f in config.families.items()
+    }
+    return replace(config, families=families)
 
 
 class _Checks:
@@ -174,14 +191,25 @@ class _Checks:
         for i, source in enumerate(config.sources):
             self.source(f"sources[{i}]", source)
         for name, family in config.families.items():
-            self.name(f"families.{name}", name)
-            if family.format not in FORMATS:
-                key = f"families.{name}.format"
-                raise self.fail(key, f"unknown format {family.format!r}", _one_of(family.format))
+            self.family(f"families.{name}", name, family)
         names: dict[str, str] = {}
         for i, variant in enumerate(config.variants):
             self.variant(f"variants[{i}]", variant, config, names)
         self.unique("variants", [v.key for v in config.variants], ".set")
+
+    def family(self, key: str, name: str, family: Family) -> None:
+        self.name(key, name)
+        if (family.format is None) == (family.template is None):
+            fix = "Give `format: mistral` (a built-in) or `template: path/to/template.jinja`"
+            raise self.fail(key, "needs exactly one of `format` and `template`", fix)
+        if family.format is not None and family.format not in FORMATS:
+            problem, fix = f"unknown format {family.format!r}", _one_of(family.format)
+            raise self.fail(f"{key}.format", problem, fix)
+        if family.template is not None and not Path(family.template).exists():
+            fix = "Point it at a .jinja file, a tokenizer_config.json or a tokenizer folder"
+            raise self.fail(f"{key}.template", f"no such file {family.template}", fix)
+        if family.variables and family.template is None:
+            raise self.fail(f"{key}.variables", "only a template has variables", "Remove them")
 
     def name(self, key: str, name: str) -> None:
         if not NAME.match(name):

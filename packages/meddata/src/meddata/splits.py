@@ -10,7 +10,7 @@ import hashlib
 
 import polars as pl
 
-from meddata.clean import dedup_key
+from meddata.text import dedup_key
 
 
 def _unit(seed: int, text: str) -> float:

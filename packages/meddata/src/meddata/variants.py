@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 
 from meddata.config import DataConfig, Source, VariantSet
-from meddata.formats import ChatFormat, get_format
+from meddata.families import AnyFormat, family_format
 
 
 @dataclass(frozen=True)
@@ -17,8 +17,8 @@ class Variant:
     """The set's name pattern with the family filled in."""
     family: str
     """The chat family's name (in the config's `families`)."""
-    format: ChatFormat
-    """How the family renders a conversation."""
+    format: AnyFormat
+    """How the family renders a conversation: a built-in format or its chat template."""
     set: VariantSet
     """What rows it holds: the same in every family."""
     corpora: tuple[tuple[Source, ...], ...]
@@ -42,11 +42,12 @@ def expand(config: DataConfig) -> dict[str, Variant]:
     """Every variant by name, family by family in the config's order (then the sets' order)."""
     variants: dict[str, Variant] = {}
     for family, declared in config.families.items():
+        fmt = family_format(family, declared)
         for spec in config.variants:
             if spec.families is None or family in spec.families:
                 name = spec.name.format(family=family)
                 grouped = corpora(spec.sources, config)
-                variants[name] = Variant(name, family, get_format(declared.format), spec, grouped)
+                variants[name] = Variant(name, family, fmt, spec, grouped)
     return variants
 
 
