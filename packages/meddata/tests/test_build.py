@@ -305,7 +305,7 @@ def test_contaminated_training_rows_are_removed_unless_kept(
     assert stats["rows_in"] == sum(stats["dropped"].values()) + stats["rows_out"]
     card = (tmp_path / "p" / name / "README.md").read_text()
     assert "| `planted` | 1 | 1 | 2 |" in card
-    assert ("kept (--keep-contaminated)" if keep else "Rows found: removed") in card
+    assert ("kept in the data" if keep else "removed (quarantine reason") in card
 
 
 def test_the_content_rules_leave_every_other_row_in_its_split(

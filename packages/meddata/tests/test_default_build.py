@@ -5,7 +5,8 @@ from the build of the last commit with hard-coded tables (ef26b71), so the confi
 build byte for byte; then regenerated when issue 11 §3/§4 changed the output on purpose (the
 content rules drop rows, and clean/contamination.json and a card section were added). File
 bytes, except that a parquet file counts by its schema and rows (its bytes name the polars
-version that wrote it) and build_info.json by its fields other than the shard hashes. A deliberate change of the output regenerates it with
+version that wrote it) and build_info.json by its fields other than the shard hashes. A
+deliberate change of the output regenerates it with
 `python packages/meddata/tests/test_default_build.py BUILD_ROOT` (BUILD_ROOT holds `processed/`
 and `clean/` of a `meddata build`).
 """

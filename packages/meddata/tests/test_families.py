@@ -95,7 +95,7 @@ def test_a_chatml_family_builds_its_variants(
         assert prompt.startswith("<|im_start|>system\nAnswer the question truthfully")
         assert prompt.endswith("<|im_end|>\n")
     card = (folder / "README.md").read_text()
-    assert "templates/qwen.jinja" in card
+    assert "with the chat template `qwen.jinja`;" in card and str(tmp_path) not in card
     assert json.loads((folder / "build_info.json").read_text())["family"] == "qwen"
 
 

@@ -9,6 +9,7 @@ import polars as pl
 import yaml
 
 from meddata.clean import SourceStats
+from meddata.families import TemplateFormat
 from meddata.variants import Variant
 
 DISCLAIMER = (
@@ -72,6 +73,11 @@ def render_card(
     """The whole README.md of a variant (`seed` splits, `sample_seed` samples)."""
     n_rows = sum(f.height for f in splits.values())
     fmt = variant.format
+    template = (
+        f"the chat template `{fmt.model}`"
+        if isinstance(fmt, TemplateFormat)
+        else f"the official template of {fmt.model}"
+    )
     example = splits["train"].row(0, named=True)
     sources = "\n".join(
         f"- `{s.name}` ({s.license}): {s.citation}" for corpus in variant.corpora for s in corpus
@@ -112,9 +118,9 @@ in every variant.
 
 ## Prompt format
 
-`prompt` equals `tokenizer.apply_chat_template(messages, tokenize=False)` with the official
-template of {fmt.model}; where that template has no system role, the system message is put before
-the first user message, separated by a blank line, as the model makers do. One example:
+`prompt` equals `tokenizer.apply_chat_template(messages, tokenize=False)` with {template}; where
+that template has no system role, the system message is put before the first user message,
+separated by a blank line, as the model makers do. One example:
 
 ```text
 {example["prompt"]}
@@ -145,10 +151,16 @@ row in read order is kept).
 def _contamination(report: Mapping[str, Any] | None) -> str:
     if report is None:
         return "Not checked (the build ran without benchmark data)."
+    kept = str(report["action"]).startswith("kept")
+    fate = (
+        "kept in the data (the build ran with `--keep-contaminated`)"
+        if kept
+        else "removed (quarantine reason `benchmark_overlap`)"
+    )
     lines = [
-        f"The {report['training_rows']:,} training rows were checked against every item of the "
-        "benchmarks below: 13-gram overlap as lm-evaluation-harness defines decontamination, and "
-        f"near-duplicate questions. Rows found: {report['action']}.",
+        f"All {report['training_rows']:,} training rows of this build (every source) were checked "
+        "against every item of the benchmarks below: 13-gram overlap as lm-evaluation-harness "
+        f"defines decontamination, and near-duplicate questions. Rows that hit an item are {fate}.",
         "",
         "| benchmark | items checked | items hit | training rows hit |",
         "| --- | ---: | ---: | ---: |",

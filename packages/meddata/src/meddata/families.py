@@ -33,7 +33,7 @@ class TemplateFormat:
     template: ChatTemplate
     """The template and its special tokens."""
     model: str
-    """Whose template it is, for the dataset card."""
+    """The template's file (or folder) name, for the dataset card (no local path in a card)."""
     fold_system: bool
     """Whether the template refuses a system message (it is folded into the user turn)."""
 
@@ -84,7 +84,7 @@ def template_format(
     except jinja2.exceptions.TemplateSyntaxError as exc:
         problem = f"not a valid Jinja template (line {exc.lineno}: {exc.message})"
         raise InputError(path, problem, "Fix the template") from None
-    return TemplateFormat(family, template, model=template.source, fold_system=fold)
+    return TemplateFormat(family, template, model=Path(path).name, fold_system=fold)
 
 
 def family_format(name: str, family: Family) -> AnyFormat:
