@@ -212,9 +212,8 @@ def build_command(
 
 def _eval_dir(given: Path | None) -> Path | None:
     """The benchmarks to check against: the given folder, else data/eval if there is one."""
-    return (
-        given if given is not None else next((p for p in [Path("data/eval")] if p.is_dir()), None)
-    )
+    default = Path("data/eval")
+    return given if given is not None else (default if default.is_dir() else None)
 
 
 @app.command("stats")
