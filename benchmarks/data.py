@@ -2,7 +2,8 @@
 
 Both run in this process on the same raw files, cold (nothing cached), `repeats` times each;
 the best time of each is compared. The fastest meddata run's time per build stage (from the
-build's own progress callback) says where the time goes. Writes artifacts/bench/data.json.
+build's own progress callback) says where the time goes; a build without the content rules and
+the benchmark check says what they cost. Writes artifacts/bench/data.json.
 Run: `nox -s bench` (all benchmarks) or `python benchmarks/data.py`.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import upstream_data
 
 from meddata.build import BuildConfig, build
+from meddata.clean import QUALITY_RULES, CleanConfig
 from meddata.variants import expand
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,8 +37,9 @@ def best_of(repeats: int, run: Callable[[Path], object]) -> float:
     return min(times)
 
 
-def timed_build() -> tuple[float, dict[str, float]]:
-    """One full build: total seconds and seconds per stage (the variant writes summed)."""
+def timed_build(quality: bool = True) -> tuple[float, dict[str, float]]:
+    """One full build: total seconds and seconds per stage (the variant writes summed).
+    `quality=False` skips the content rules and the benchmark check (what they cost)."""
     marks: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -44,7 +47,8 @@ def timed_build() -> tuple[float, dict[str, float]]:
             raw_dir=RAW,
             out_dir=Path(tmp) / "processed",
             clean_dir=Path(tmp) / "clean",
-            eval_dir=ROOT / "data" / "eval",
+            eval_dir=ROOT / "data" / "eval" if quality else None,
+            cleaning=CleanConfig() if quality else CleanConfig(skip_rules=QUALITY_RULES),
         )
         variants = expand(config.data)
         build(list(variants.values()), config, lambda s: marks.append((s, time.perf_counter())))
@@ -59,10 +63,13 @@ def timed_build() -> tuple[float, dict[str, float]]:
 def main(repeats: int = 3) -> dict[str, object]:
     ours, stages = min((timed_build() for _ in range(repeats)), key=lambda run: run[0])
     upstream = best_of(repeats, lambda tmp: upstream_data.build_all(RAW, tmp))
+    plain, plain_stages = min((timed_build(False) for _ in range(repeats)), key=lambda r: r[0])
     result = {
         "benchmark": "dataset build, all 16 variants from raw (12 upstream + 4 llama3)",
         "meddata_s": round(ours, 3),
         "meddata_stages_s": stages,
+        "without_content_rules_and_benchmark_check_s": round(plain, 3),
+        "without_content_rules_and_benchmark_check_stages_s": plain_stages,
         "upstream_approach_s": round(upstream, 3),
         "speedup": round(upstream / ours, 2),
         "target_speedup": TARGET,

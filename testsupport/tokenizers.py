@@ -109,6 +109,6 @@ def template_tokenizer(template: str, special_tokens: dict[str, str]) -> Any:
     """A byte-level transformers tokenizer carrying `template` and the named `special_tokens`
     (bos_token, eos_token, ...): what `apply_chat_template` needs to render a chat template."""
     ids = {token: i for i, token in enumerate(dict.fromkeys(special_tokens.values()))}
-    tokenizer = _byte_level(ids, **special_tokens)
+    tokenizer = byte_level_tokenizer(ids, **special_tokens)
     tokenizer.chat_template = template
     return tokenizer

@@ -51,6 +51,15 @@ def test_card_body_has_what_a_reader_needs(real_build: Path) -> None:
         assert needed in body
 
 
+def test_card_says_which_sources_fill_the_metadata_columns(real_build: Path) -> None:
+    """A config's `columns.metadata`, not a fixed sentence about MedQuAD."""
+    processed = real_build / "processed"
+    medquad = (processed / "mistral_medquad_instruct_dataset" / "README.md").read_text()
+    wikidoc = processed / "mistral_medical_meadow_wikidoc_instruct_dataset" / "README.md"
+    assert "(metadata: `medquad` fills `collection`, `focus`, `qtype`, `url`; null" in medquad
+    assert "`url` (metadata, all null here)." in wikidoc.read_text()
+
+
 def test_size_category_bounds() -> None:
     assert [size_category(n) for n in (999, 1000, 9_999, 10_000, 100_000)] == [
         "n<1K",

@@ -61,6 +61,19 @@ def _stats_table(variant: Variant, stats: dict[str, SourceStats]) -> str:
     return "\n".join(lines)
 
 
+def _metadata_note(variant: Variant) -> str:
+    """Which sources fill the metadata columns (a config's `columns.metadata`)."""
+    kept = [
+        f"`{s.name}` fills " + ", ".join(f"`{column}`" for column in s.columns.metadata)
+        for corpus in variant.corpora
+        for s in corpus
+        if s.columns.metadata
+    ]
+    return (
+        "metadata: " + "; ".join(kept) + "; null otherwise" if kept else "metadata, all null here"
+    )
+
+
 def render_card(
     variant: Variant,
     splits: dict[str, pl.DataFrame],
@@ -94,7 +107,7 @@ def render_card(
 # {variant.name}
 
 {variant.set.title}, as single-turn instructions for **{fmt.model}** (`{variant.family}`
-chat format).{sampled} Built by `meddata` from the public sources below; every row was cleaned
+chat format).{sampled} Built by `meddata` from the sources below; every row was cleaned
 (Unicode NFC, whitespace), deduplicated, and rendered with the model's own chat template.
 
 {DISCLAIMER}
@@ -114,7 +127,7 @@ in every variant.
 
 `id`, `instruction` (system message), `input` (question), `output` (answer), `messages`
 (system/user/assistant), `prompt` (the conversation rendered for `{variant.family}`), `source`,
-`source_id`, `collection`, `focus`, `qtype`, `url` (MedQuAD metadata; null for WikiDoc).
+`source_id`, `collection`, `focus`, `qtype`, `url` ({_metadata_note(variant)}).
 
 ## Prompt format
 

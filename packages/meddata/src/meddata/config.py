@@ -90,12 +90,10 @@ class Family:
     format: str | None = None
     """A built-in chat format: `mistral`, `llama` (Llama-2-chat), `llama3` or `gemma`."""
     template: str | None = None
-    """Or a chat template, rendered as transformers renders it: a `.jinja` file (special tokens
-    from `<stem>.special_tokens.json` beside it), a `tokenizer_config.json` or a tokenizer folder;
-    relative to the config file."""
+    """Or a chat template rendered as transformers does: a `.jinja` file (special tokens from its
+    `<stem>.special_tokens.json`), a `tokenizer_config.json` or a tokenizer folder (relative)."""
     variables: dict[str, str] = field(default_factory=dict)
-    """Extra variables for the template (e.g. `date_string`, which some templates would
-    otherwise take from today's date)."""
+    """Extra variables for the template (e.g. a fixed `date_string` instead of today's)."""
 
 
 @dataclass(frozen=True, kw_only=True)
