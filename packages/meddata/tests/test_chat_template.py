@@ -176,6 +176,12 @@ def test_bad_tokenizer_configs_name_the_file(tmp_path: Path, content: str, probl
     assert str(path) in str(error.value)
 
 
+def test_a_template_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "t.jinja").write_bytes(b"{{ '\xe9' }}")
+    with pytest.raises(InputError, match=r"t.jinja: not UTF-8 .*Save the template as UTF-8"):
+        load_template(tmp_path / "t.jinja")
+
+
 def test_a_missing_template_says_what_to_pass(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         load_template(tmp_path / "nope.jinja")

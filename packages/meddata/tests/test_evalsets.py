@@ -78,6 +78,13 @@ def test_bad_benchmark_files_name_the_file(
         load_benchmarks(tmp_path)
 
 
+def test_a_file_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "test.jsonl").write_bytes(b'{"question": "caf\xe9"}\n')
+    with pytest.raises(InputError, match=r"test.jsonl: not UTF-8 .*Save the file as UTF-8"):
+        load_benchmarks(tmp_path)
+
+
 def test_a_missing_folder_says_how_to_fix_it(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="--eval-data"):
         load_benchmarks(tmp_path / "nope")

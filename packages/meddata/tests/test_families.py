@@ -123,3 +123,22 @@ def test_a_broken_template_names_its_file(tmp_path: Path) -> None:
     broken.write_text("{% for m in messages %}{{ m.content }}")
     with pytest.raises(InputError, match=r"broken.jinja: not a valid Jinja template \(line 1: "):
         template_format("broken", broken)
+
+
+def test_a_template_failing_on_a_row_names_the_file_and_the_row(tmp_path: Path) -> None:
+    picky = tmp_path / "picky.jinja"
+    picky.write_text(
+        "{% for m in messages %}{% if 'x' in m['content'] %}"
+        "{{ raise_exception('no x') }}{% endif %}{{ m['content'] }}{% endfor %}"
+    )
+    family = template_format("picky", picky)
+    rows = pl.DataFrame({"instruction": ["s", "s"], "input": ["q", "qx"], "output": ["a", "a"]})
+    with pytest.raises(InputError, match=r"picky.jinja: the template fails on row 1 \(no x\)"):
+        family.render_rows(rows)
+
+
+def test_only_one_exchange_is_rendered() -> None:
+    qwen = template_format("qwen", QWEN)
+    two = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}] * 2
+    with pytest.raises(ValueError, match="expected one exchange"):
+        qwen.render(two)
