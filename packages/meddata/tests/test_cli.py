@@ -30,8 +30,14 @@ def test_help_explains_the_build(tmp_path: Path) -> None:
     assert result.returncode == 0
     for option in ("--variants", "--config", "--input", "--strict", "quarantine"):
         assert option in result.stdout
+    for option in ("--eval-data", "--keep-contaminated", "--no-check-contamination"):
+        assert option in result.stdout
     # help is Markdown: nothing in it may read as a tag and vanish
     assert "(NS/VARIANT)" in meddata("publish", "--help", cwd=tmp_path).stdout
+    check = meddata("contamination", "--help", cwd=tmp_path).stdout
+    assert "Writes contamination.json into --clean-dir" in check and "removes nothing" in check
+    stats = " ".join(meddata("stats", "--help", cwd=tmp_path).stdout.split())
+    assert "sample quarantined rows of each drop reason" in stats and "--samples" in stats
 
 
 def test_sources_help_documents_every_key(tmp_path: Path) -> None:

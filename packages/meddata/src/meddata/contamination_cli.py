@@ -49,15 +49,20 @@ def contamination(
         "data/clean"
     ),
     question_similarity: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Near-duplicate question threshold.")
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Near-duplicate question threshold (5-character-shingle Jaccard).",
+        ),
     ] = CleanConfig.question_similarity,
 ) -> None:
-    """Check every built training split against every benchmark item.
+    """Check every built training split against every benchmark item (reports, removes nothing).
 
     13-gram overlap as lm-evaluation-harness defines decontamination, and near-duplicate
-    questions. Writes <clean-dir>/contamination.json: per benchmark, the items checked, the items
-    hit and the training rows involved (with the variants that hold them). `meddata build` runs
-    the same check and removes the rows it finds (`--keep-contaminated` keeps them).
+    questions. Writes contamination.json into --clean-dir: per benchmark, the items checked, the
+    items hit and the training rows involved (with the variants that hold them). `meddata build`
+    runs the same check and removes the rows it finds (`--keep-contaminated` keeps them).
     """
     benchmarks = load_benchmarks(eval_data)
     training, variants = built_training_rows(out)
