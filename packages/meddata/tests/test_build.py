@@ -256,7 +256,7 @@ def test_the_benchmark_check_is_reported(real_build: Path) -> None:
         .height
     )
     checked = {name: b["items_checked"] for name, b in report["benchmarks"].items()}
-    assert checked["medqa"] == 1273 and checked["pubmedqa"] == 1000
+    assert checked == {"medmcqa": 2816, "medqa": 1273, "mmlu_medical": 1089, "pubmedqa": 1000}
     assert all(b["items_hit"] == 0 for b in report["benchmarks"].values())
     card = (real_build / "processed" / "medical_llama_instruct_dataset" / "README.md").read_text()
     assert "## Benchmark contamination" in card and "| `medqa` | 1,273 | 0 | 0 |" in card

@@ -3,7 +3,8 @@
 `fixtures/default_build.json` holds a digest of every file of the default build. It was taken
 from the build of the last commit with hard-coded tables (ef26b71), so the config reproduced that
 build byte for byte; then regenerated when issue 11 §3/§4 changed the output on purpose (the
-content rules drop rows, and clean/contamination.json and a card section were added). File
+content rules drop rows, and clean/contamination.json and a card section were added), and when
+MedMCQA and MMLU joined data/eval (contamination.json and the cards' table). File
 bytes, except that a parquet file counts by its schema and rows (its bytes name the polars
 version that wrote it) and build_info.json by its fields other than the shard hashes. A
 deliberate change of the output regenerates it with
