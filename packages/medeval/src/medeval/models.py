@@ -13,10 +13,35 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from medeval.errors import EvalInputError
 from medeval.runs import Run
 
+BF16_CAPABILITY = (8, 0)
+"""First CUDA compute capability with native bfloat16 (Ampere)."""
+
 
 def pick_device() -> torch.device:
     """The first CUDA GPU if there is one, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def inference_dtype(device: torch.device, requested: str = "auto") -> torch.dtype:
+    """medtrain's precision rule (medtrain/precision.py; one shared test table keeps them equal):
+    float32 on the CPU, float16 on CUDA below compute capability 8.0 (T4, V100), bfloat16 from
+    8.0; a run's explicit `model.dtype` where the device runs it, else an input error."""
+    native_bf16 = device.type == "cuda" and torch.cuda.get_device_capability(device) >= (
+        BF16_CAPABILITY
+    )
+    if requested == "auto":
+        if device.type == "cpu":
+            return torch.float32
+        return torch.bfloat16 if native_bf16 else torch.float16
+    if (requested == "bfloat16" and device.type == "cuda" and not native_bf16) or (
+        requested == "float16" and device.type == "cpu"
+    ):
+        raise EvalInputError(
+            f"the run's model.dtype={requested} cannot run on this {device.type} device; "
+            "set model.dtype: auto in its config.yaml"
+        )
+    dtype: torch.dtype = getattr(torch, requested)
+    return dtype
 
 
 def _from_pretrained_args(model_path: str) -> tuple[str, dict[str, Any]]:
@@ -54,19 +79,19 @@ def load_tokenizer(run: Run) -> Any:
 
 
 def load_causal_lm(
-    model_path: str, adapter_dir: Path | None = None, device: torch.device | None = None
+    model_path: str,
+    adapter_dir: Path | None = None,
+    device: torch.device | None = None,
+    requested: str = "auto",
 ) -> Any:
-    """Weights from a Hub id, a folder or a .gguf file, plus a LoRA adapter, in eval mode."""
+    """Weights from a Hub id, a folder or a .gguf file, plus a LoRA adapter, in eval mode, in
+    the device's precision (`requested`: a run's `model.dtype`)."""
     if adapter_dir is not None and not (adapter_dir / "adapter_config.json").is_file():
         raise EvalInputError(
             f"{adapter_dir}: no adapter_config.json; pass a run folder or a LoRA adapter folder"
         )
     device = device or pick_device()
-    dtype = (
-        torch.bfloat16
-        if device.type == "cuda" and torch.cuda.is_bf16_supported()
-        else torch.float32
-    )
+    dtype = inference_dtype(device, requested)
     source, extra = _from_pretrained_args(model_path)
     try:
         model: Any = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra)
@@ -86,4 +111,5 @@ def load_model(run: Run, device: torch.device | None = None) -> Any:
         raise EvalInputError(
             f"{run.adapter_dir}: no adapter_config.json; the run did not finish saving"
         )
-    return load_causal_lm(run.model_path, run.adapter_dir, device)
+    requested = str(run.config.get("model", {}).get("dtype", "auto"))
+    return load_causal_lm(run.model_path, run.adapter_dir, device, requested)

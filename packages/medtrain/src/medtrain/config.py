@@ -27,16 +27,17 @@ class ModelConfig:
     base: str
     """Hub id or local path of the base model (what the adapter applies to)."""
     chat_template: str = "tokenizer"
-    """`tokenizer` (the model's own), a shipped official template (mistral, llama, gemma, llama3),
-    or a path to a .jinja file."""
+    """`tokenizer` (the model's own), a shipped official template (medtrain.chat.OFFICIAL_TEMPLATES:
+    mistral, llama, gemma, llama3, llama3.1, qwen2.5, gemma2, mistral-v0.3), or a .jinja path."""
     gguf_fallback: str | None = None
     """`package:file.gguf` shipping the same weights, used when the Hub is unreachable."""
     resolved_path: str | None = None
     """Local path actually loaded when it differs from `base` (set by medtrain, not by recipes)."""
     load_in_4bit: bool = False
-    """Load the base in 4-bit NF4 (bitsandbytes, CUDA only): QLoRA."""
+    """Load the base in 4-bit NF4 with double quantization (bitsandbytes, CUDA or CPU): QLoRA."""
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    """Compute dtype; `auto` = bfloat16 on CUDA where supported, float32 on the CPU."""
+    """Compute dtype; `auto` = float32 on the CPU, float16 on CUDA below compute capability 8.0
+    (T4, V100), bfloat16 from 8.0 (A10, A100, L4, H100); see medtrain/precision.py."""
     requires_cuda: bool = False
     """Refuse to start without a CUDA GPU (7B models), unless forced."""
     max_seq_length: int = 2048

@@ -1,7 +1,9 @@
 """Export a run: the adapter merged into 16-bit base weights, and GGUF via the user's llama.cpp.
 
 A 4-bit base is dequantized before merging: the adapter was trained against the dequantized
-weights, so merging into the original 16-bit checkpoint would give a different model.
+weights, so merging into the original 16-bit checkpoint would give a different model. The merge
+happens in this device's compute dtype (float32 on the CPU) and is rounded once, to the export
+dtype (`medtrain.precision`), when saved.
 """
 
 from __future__ import annotations
@@ -12,25 +14,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from medtrain import runs
+from medtrain import precision, runs
 from medtrain.errors import UserError
-from medtrain.models import has_cuda, load_model, load_tokenizer
+from medtrain.models import load_model, load_tokenizer
 
 CONVERTER = "convert_hf_to_gguf.py"
 """llama.cpp's HF → GGUF converter script."""
 
 
 def merged_model(run: Path) -> tuple[Any, Any]:
-    """(merged model, tokenizer) of a run, in the dtype the base was trained in."""
+    """(merged model, tokenizer) of a run, in this device's compute dtype for the recipe."""
     from peft import PeftModel
 
     recipe = runs.read_config(run)
     adapter = run / "adapter"
     if not (adapter / "adapter_config.json").is_file():
         raise UserError(f"{run} has no adapter/ (did the run finish?)")
-    model = load_model(recipe.model.resolved_path or recipe.model.base, recipe.model)
+    chosen = precision.resolve(recipe.model.dtype)
+    model = load_model(recipe.model.resolved_path or recipe.model.base, recipe.model, chosen)
     if getattr(model, "hf_quantizer", None) is not None:
-        model = model.dequantize()
+        model = model.dequantize(dtype=chosen.torch_dtype())
     tokenizer = load_tokenizer(str(adapter))
     if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
         model.resize_token_embeddings(len(tokenizer))
@@ -38,15 +41,13 @@ def merged_model(run: Path) -> tuple[Any, Any]:
     return merged, tokenizer
 
 
-def export_merged(run: Path, dtype: str = "auto") -> Path:
-    """Write run/merged-16bit (bfloat16 where CUDA supports it, else float16)."""
-    import torch
-
+def export_merged(run: Path) -> Path:
+    """Write run/merged-16bit in the export dtype (bfloat16, or float16 where the GPU computes
+    in float16)."""
+    chosen = precision.resolve(runs.read_config(run).model.dtype)
     model, tokenizer = merged_model(run)
-    if dtype == "auto":
-        dtype = "bfloat16" if has_cuda() and torch.cuda.is_bf16_supported() else "float16"
-    out = run / f"merged-{'16bit' if dtype != 'float32' else '32bit'}"
-    model.to(getattr(torch, dtype)).save_pretrained(out)
+    out = run / "merged-16bit"
+    model.to(chosen.torch_dtype(chosen.export_dtype)).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
 

@@ -12,6 +12,7 @@ from typing import Any
 from medtrain.config import ModelConfig
 from medtrain.errors import UserError
 from medtrain.locations import local_path
+from medtrain.precision import Device, Precision, current_device, resolve
 
 
 def cache_dir() -> Path:
@@ -88,28 +89,24 @@ def has_cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def compute_dtype(model: ModelConfig) -> Any:
-    import torch
-
-    if model.dtype != "auto":
-        return getattr(torch, model.dtype)
-    if has_cuda():
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
-
-
 def load_tokenizer(path: str) -> Any:
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(path)
 
 
-def load_model(path: str, model: ModelConfig) -> Any:
-    """transformers model, in 4-bit NF4 where the recipe asks and CUDA is present."""
-    from transformers import AutoModelForCausalLM
-
-    kwargs: dict[str, Any] = {"dtype": compute_dtype(model)}
-    if model.load_in_4bit and has_cuda():
+def from_pretrained_kwargs(
+    model: ModelConfig, precision: Precision, device: Device
+) -> dict[str, Any]:
+    """What `from_pretrained` gets: the compute dtype and, for QLoRA, 4-bit NF4 with double
+    quantization (bitsandbytes: CUDA, or its CPU backend) placed whole on this process's device."""
+    kwargs: dict[str, Any] = {"dtype": precision.torch_dtype()}
+    if model.load_in_4bit:
+        if importlib.util.find_spec("bitsandbytes") is None:
+            raise UserError(
+                "model.load_in_4bit needs bitsandbytes (pip install 'bitsandbytes>=0.50'); "
+                "or --set model.load_in_4bit=false"
+            )
         from transformers import BitsAndBytesConfig
 
         sharded = sharded_launch()
@@ -117,16 +114,48 @@ def load_model(path: str, model: ModelConfig) -> Any:
             load_in_4bit=True,
             bnb_4bit_quant_type="nf4",
             bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=kwargs["dtype"],
+            bnb_4bit_compute_dtype=precision.torch_dtype(precision.quant_compute_dtype),
             # FSDP and ZeRO-3 split the packed NF4 weights only when stored as floats
             bnb_4bit_quant_storage=kwargs["dtype"] if sharded else "uint8",
         )
         if not sharded:  # each DDP process on its own GPU; FSDP/ZeRO-3 place the shards
-            kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
-    return AutoModelForCausalLM.from_pretrained(path, **kwargs)
+            local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+            kwargs["device_map"] = {"": local_rank if device.kind == "cuda" else "cpu"}
+    return kwargs
 
 
 def sharded_launch() -> bool:
     """Started by `accelerate launch` with an FSDP or DeepSpeed config."""
     flags = ("ACCELERATE_USE_FSDP", "ACCELERATE_USE_DEEPSPEED")
     return any(os.environ.get(flag, "").lower() == "true" for flag in flags)
+
+
+def load_model(path: str, model: ModelConfig, precision: Precision | None = None) -> Any:
+    """The transformers model at `path`, in the recipe's precision on this device (4-bit NF4
+    where the recipe asks)."""
+    from transformers import AutoModelForCausalLM
+
+    device = current_device()
+    precision = precision or resolve(model.dtype, device)
+    loaded = AutoModelForCausalLM.from_pretrained(
+        path, **from_pretrained_kwargs(model, precision, device)
+    )
+    if model.load_in_4bit:
+        keep_4bit_differentiable(loaded)
+    return loaded
+
+
+def keep_4bit_differentiable(model: Any) -> None:
+    """Keep bitsandbytes' dequantize-then-matmul path for every 4-bit layer on the CPU.
+
+    bitsandbytes 0.50 repacks a 4-bit weight for its AVX512-BF16 CPU kernel the first time the
+    layer runs in eval mode without grad (the held-out eval before training does), and from then
+    on every forward, training included, takes that kernel, which has no backward: measured on a
+    tiny 4-bit Llama, after one eval pass 12 of 12 LoRA tensors got no gradient at all, and a
+    layer with a bias (Qwen2's q/k/v) raises instead. The dequantize path is differentiable and
+    exact in float32. (CUDA layers never take that branch.)"""
+    import bitsandbytes as bnb
+
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            module.support_avx512bf16_for_cpu = False

@@ -15,6 +15,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from medtrain import precision
 from medtrain.backends import Loaded
 from medtrain.config import RecipeConfig
 from medtrain.data import Prepared, length_grouped
@@ -66,6 +67,7 @@ def training_arguments(
     from trl import SFTConfig
 
     t, d = recipe.training, recipe.data
+    chosen = precision.resolve(recipe.model.dtype)
     flat = d.packing or d.padding_free
     grouped = t.group_by_length and not flat
     # transformers 5.24 renamed gradient_checkpointing (unsloth's environment pins an older one)
@@ -93,8 +95,8 @@ def training_arguments(
         save_steps=t.save_steps,
         save_total_limit=t.save_total_limit,
         **checkpointing,
-        bf16=has_cuda() and recipe.model.dtype in ("auto", "bfloat16"),
-        fp16=False,
+        bf16=chosen.bf16,
+        fp16=chosen.fp16,
         report_to=reporters(t.report_to) or "none",
         neftune_noise_alpha=t.neftune_noise_alpha,
         use_liger_kernel=t.use_liger_kernel,

@@ -1,6 +1,7 @@
 """Backends load the base model with LoRA adapters; the training loop itself is shared.
 
-`hf`: transformers + peft (+ bitsandbytes 4-bit on CUDA). `unsloth`: FastLanguageModel.
+`hf`: transformers + peft (+ bitsandbytes 4-bit, on CUDA or the CPU). `unsloth`: FastLanguageModel.
+Both take their dtypes from `medtrain.precision`.
 """
 
 from __future__ import annotations
@@ -45,3 +46,10 @@ def pick_backend(requested: Backend) -> str:
             "install medtrain[gpu] or use --set training.backend=hf"
         )
     return requested
+
+
+def cast_trainable(model: Any, dtype: Any) -> None:
+    """Put the trainable (LoRA) weights in `dtype`, the optimizer's master copy (precision.py)."""
+    for param in model.parameters():
+        if param.requires_grad and param.dtype != dtype:
+            param.data = param.data.to(dtype)

@@ -1,14 +1,16 @@
-"""transformers + peft: 4-bit NF4 base where CUDA is present, full precision elsewhere."""
+"""transformers + peft: the base in 4-bit NF4 where the recipe asks (bitsandbytes, on CUDA or
+its CPU backend), in the device's precision otherwise."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from medtrain.backends import Loaded
+from medtrain import precision
+from medtrain.backends import Loaded, cast_trainable
 from medtrain.chat import set_template
 from medtrain.config import LoraConfig, RecipeConfig
 from medtrain.data import ensure_pad
-from medtrain.models import has_cuda, load_model, load_tokenizer, resolve_base
+from medtrain.models import load_model, load_tokenizer, resolve_base
 
 
 def peft_config(lora: LoraConfig) -> Any:
@@ -29,16 +31,20 @@ def peft_config(lora: LoraConfig) -> Any:
 def load(recipe: RecipeConfig) -> Loaded:
     from peft import get_peft_model, prepare_model_for_kbit_training
 
+    chosen = precision.resolve(recipe.model.dtype)  # a dtype the device cannot run stops here
     resolved = resolve_base(recipe.model)
     tokenizer = load_tokenizer(resolved)
     set_template(tokenizer, recipe.model.chat_template)
     added_pad = ensure_pad(tokenizer)
-    model = load_model(resolved, recipe.model)
+    model = load_model(resolved, recipe.model, chosen)
     if added_pad:
         model.resize_token_embeddings(len(tokenizer))
-    if recipe.model.load_in_4bit and has_cuda():
+    if recipe.model.load_in_4bit:
         model = prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=recipe.training.gradient_checkpointing
+            model,
+            use_gradient_checkpointing=recipe.training.gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False},  # what the Trainer sets
         )
     model = get_peft_model(model, peft_config(recipe.lora))
+    cast_trainable(model, chosen.torch_dtype(chosen.lora_dtype))
     return Loaded(model, tokenizer, resolved, "hf")

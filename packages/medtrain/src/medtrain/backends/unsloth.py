@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from medtrain.backends import Loaded
+from medtrain import precision
+from medtrain.backends import Loaded, cast_trainable
 from medtrain.chat import set_template
 from medtrain.config import RecipeConfig
 from medtrain.data import ensure_pad
-from medtrain.models import compute_dtype, has_cuda, resolve_base
+from medtrain.errors import UserError
+from medtrain.models import resolve_base
 
 
 def load(recipe: RecipeConfig) -> Loaded:
     from unsloth import FastLanguageModel
 
+    device = precision.current_device()
+    chosen = precision.resolve(recipe.model.dtype, device)
+    if recipe.model.load_in_4bit and device.kind != "cuda":
+        raise UserError(
+            "unsloth's 4-bit path is only run on CUDA GPUs here (untested on the CPU); "
+            "QLoRA on the CPU: --set training.backend=hf (bitsandbytes' CPU backend)"
+        )
     resolved = resolve_base(recipe.model)
     model, tokenizer = FastLanguageModel.from_pretrained(
         model_name=resolved,
         max_seq_length=recipe.model.max_seq_length,
-        dtype=compute_dtype(recipe.model),
-        load_in_4bit=recipe.model.load_in_4bit and has_cuda(),
+        dtype=chosen.torch_dtype(),
+        load_in_4bit=recipe.model.load_in_4bit,
     )
     set_template(tokenizer, recipe.model.chat_template)
     if ensure_pad(tokenizer):
@@ -36,4 +45,5 @@ def load(recipe: RecipeConfig) -> Loaded:
         use_dora=lora.use_dora,
         max_seq_length=recipe.model.max_seq_length,
     )
+    cast_trainable(model, chosen.torch_dtype(chosen.lora_dtype))
     return Loaded(model, tokenizer, resolved, "unsloth")
