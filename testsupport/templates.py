@@ -18,14 +18,30 @@ REFERENCE = {
     "gemma": "google_gemma-1.1-7b-it",
     "llama3": "meta-llama_Meta-Llama-3-8B-Instruct",
 }
-"""data/templates file stem of each family's official template."""
+"""data/templates file stem of each family's official template (the families meddata formats)."""
 
-NO_SYSTEM_ROLE = frozenset({"gemma"})
+CURRENT = {
+    "llama3.1": "meta-llama_Llama-3.1-8B-Instruct",
+    "qwen2.5": "Qwen_Qwen2.5-7B-Instruct",
+    "gemma2": "google_gemma-2-9b-it",
+    "mistral-v0.3": "mistralai_Mistral-7B-Instruct-v0.3",
+}
+"""The current models' templates (medtrain recipes that train on another family's `messages`)."""
+
+TEMPLATE_FILES = {**REFERENCE, **CURRENT}
+"""Every family's data/templates file stem."""
+
+NO_SYSTEM_ROLE = frozenset({"gemma", "gemma2"})
 """Families whose template refuses a system message (it is folded into the first user turn)."""
 
 
 def _raise(message: str) -> None:
     raise TemplateError(message)
+
+
+def template_text(family: str) -> str:
+    """A family's official chat template (data/templates)."""
+    return (TEMPLATES / f"{TEMPLATE_FILES[family]}.jinja").read_text()
 
 
 def official_render(stem: str, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
@@ -54,4 +70,4 @@ def reference_render(family: str, messages: list[dict[str, str]]) -> str:
     """A whole conversation in a family's official template (system folded where refused)."""
     if family in NO_SYSTEM_ROLE:
         messages = fold_system(messages)
-    return official_render(REFERENCE[family], messages, add_generation_prompt=False)
+    return official_render(TEMPLATE_FILES[family], messages, add_generation_prompt=False)

@@ -10,26 +10,20 @@ from typing import Any
 import pytest
 
 from testsupport.recipes import STEPS, write_recipe
-from testsupport.tokenizers import gemma_standin_tokenizer, mistral_tokenizer, vocab_tokenizer
+from testsupport.tokenizers import family_tokenizer as tokenizer_of
 
 
 @pytest.fixture(scope="session")
 def family_tokenizer() -> Callable[[str], Any]:
-    """family -> tokenizer with the official template set (real vocabularies where shipped)."""
+    """family -> tokenizer with medtrain's shipped official template set (real vocabularies
+    where they ship offline)."""
     from medtrain.chat import set_template
 
     built: dict[str, Any] = {}
 
     def get(family: str) -> Any:
         if family not in built:
-            if family == "mistral":
-                tok = mistral_tokenizer()
-            elif family == "gemma":
-                tok = gemma_standin_tokenizer()
-            else:
-                tok = vocab_tokenizer(family, Path(os.environ["MEDTRAIN_CACHE"]) / "vocab")
-                if family == "llama3":  # the vocab GGUF predates the eos change to <|eot_id|>
-                    tok.eos_token = "<|eot_id|>"
+            tok = tokenizer_of(family, Path(os.environ["MEDTRAIN_CACHE"]) / "vocab")
             set_template(tok, family)
             built[family] = tok
         return built[family]

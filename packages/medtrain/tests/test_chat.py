@@ -17,7 +17,7 @@ from medtrain.errors import UserError
 from testsupport.chat_cases import CASES, ChatCase
 from testsupport.chat_cases import MESSAGES as CASE_MESSAGES
 from testsupport.paths import REPO, TEMPLATES
-from testsupport.templates import REFERENCE, SYSTEM, reference_render
+from testsupport.templates import REFERENCE, SYSTEM, TEMPLATE_FILES, reference_render
 
 MESSAGES = [
     {"role": "system", "content": SYSTEM},
@@ -27,12 +27,13 @@ MESSAGES = [
 
 
 def test_shipped_templates_are_the_official_ones() -> None:
+    assert set(OFFICIAL_TEMPLATES) == set(TEMPLATE_FILES)
     for family in OFFICIAL_TEMPLATES:
         shipped = (resources.files("medtrain") / "templates" / f"{family}.jinja").read_bytes()
-        assert shipped == (TEMPLATES / f"{REFERENCE[family]}.jinja").read_bytes()
+        assert shipped == (TEMPLATES / f"{TEMPLATE_FILES[family]}.jinja").read_bytes()
 
 
-@pytest.mark.parametrize("family", list(REFERENCE))
+@pytest.mark.parametrize("family", list(TEMPLATE_FILES))
 def test_rendering_equals_the_official_template(
     family: str, family_tokenizer: Callable[[str], Any]
 ) -> None:
@@ -112,3 +113,38 @@ def test_agrees_with_the_shared_chat_cases(case: ChatCase) -> None:
         return
     assert render(tokenizer, CASE_MESSAGES) == (case.prompt, case.completion)
     assert tokenizer.convert_tokens_to_ids(case.end_of_turn) in trained_token_ids(tokenizer)
+
+
+TWO_TURNS = [
+    {"role": "user", "content": "What is gout?"},
+    {"role": "assistant", "content": "A form of arthritis."},
+    {"role": "user", "content": "What causes it?"},
+    {"role": "assistant", "content": "Uric acid crystals in the joints.\nSee a doctor."},
+]
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [[MESSAGES[0], {"role": "user", "content": "What causes gout?"}, MESSAGES[2]], TWO_TURNS,
+     [MESSAGES[0], *TWO_TURNS]],
+    ids=["system", "two-turns", "system-two-turns"],
+)  # fmt: skip
+def test_mistral_v03_template_gives_mistral_commons_token_ids(
+    messages: list[dict[str, str]], family_tokenizer: Callable[[str], Any]
+) -> None:
+    """The derived v0.3 template (data/templates/README.md) against mistral-common's v3
+    instruct tokenizer: the system message goes to the last user turn, also in training text.
+    (No runs of spaces here: the transformers conversion of the SentencePiece model splits
+    them differently from SentencePiece itself, a tokenizer matter, not the template's.)"""
+    from mistral_common.protocol.instruct.messages import AssistantMessage, UserMessage
+    from mistral_common.protocol.instruct.request import InstructRequest
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    system = messages[0]["content"] if messages[0]["role"] == "system" else None
+    kinds = {"user": UserMessage, "assistant": AssistantMessage}
+    turns = [kinds[m["role"]](content=m["content"]) for m in messages if m["role"] != "system"]
+    request = InstructRequest(messages=turns, system_prompt=system)
+    expected = MistralTokenizer.v3().instruct_tokenizer.encode_instruct(request).tokens
+    tok = family_tokenizer("mistral-v0.3")
+    prompt, completion = render(tok, messages)
+    assert tok(prompt + completion, add_special_tokens=False)["input_ids"] == expected

@@ -25,12 +25,12 @@ REAL_IDS = {
     "mistral": (1, 2, 0),  # <s>, </s>, <unk>
     "llama": (1, 2, 0),  # <s>, </s>, <unk>
     "gemma": (2, 107, 0),  # <bos>, <end_of_turn>, <pad>
-    "llama3": (
-        128000,
-        128009,
-        128002,
-    ),  # <|begin_of_text|>, <|eot_id|>, <|reserved_special_token_0|>
-}
+    "llama3": (128000, 128009, 128002),  # <|begin_of_text|>, <|eot_id|>, <|reserved_..._0|>
+    "llama3.1": (128000, 128009, 128004),  # ..., <|eot_id|>, <|finetune_right_pad_id|>
+    "qwen2.5": (None, 151645, 151643),  # no bos, <|im_end|>, <|endoftext|>
+    "gemma2": (2, 107, 0),  # <bos>, <end_of_turn>, <pad>
+    "mistral-v0.3": (1, 2, 0),  # <s>, </s>, <unk> (tokenizer v3: [INST]=3, [/INST]=4)
+}  # fmt: skip
 
 
 @pytest.fixture(params=list(REAL_IDS))
@@ -45,9 +45,13 @@ def encoded(tok: Any) -> dict[str, list[int]]:
 def test_exactly_one_bos_first(family: str, family_tokenizer: Callable[[str], Any]) -> None:
     tok = family_tokenizer(family)
     ids = encoded(tok)["input_ids"]
-    assert tok.bos_token_id == REAL_IDS[family][0]
-    assert ids[0] == tok.bos_token_id
-    assert ids.count(tok.bos_token_id) == 1
+    bos = REAL_IDS[family][0]
+    assert tok.bos_token_id == bos
+    if bos is None:  # Qwen has no BOS: the text starts with the system turn
+        assert ids[0] == tok.convert_tokens_to_ids("<|im_start|>")
+        assert tok.convert_tokens_to_ids("<|endoftext|>") not in ids
+    else:
+        assert ids[0] == bos and ids.count(bos) == 1
 
 
 def test_labels_are_the_answer_and_its_end_of_turn(

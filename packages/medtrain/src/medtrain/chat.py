@@ -14,8 +14,17 @@ import jinja2
 
 from medtrain.errors import UserError
 
-OFFICIAL_TEMPLATES = ("mistral", "llama", "gemma", "llama3")
-"""Official chat templates shipped with medtrain (byte copies of data/templates)."""
+OFFICIAL_TEMPLATES = (
+    "mistral",
+    "llama",
+    "gemma",
+    "llama3",
+    "llama3.1",
+    "qwen2.5",
+    "gemma2",
+    "mistral-v0.3",
+)
+"""Chat templates shipped with medtrain (byte copies of data/templates; see its README)."""
 
 Message = dict[str, str]
 
