@@ -32,7 +32,7 @@ def test_auto_precision_follows_the_table(device: str) -> None:
         chosen = precision.resolve("auto")
     got = (chosen.compute_dtype, chosen.bf16, chosen.fp16)
     assert (*got, chosen.quant_compute_dtype, chosen.lora_dtype) == EXPECTED[device]
-    assert chosen.export_dtype in ("bfloat16", "float16")
+    assert chosen.export_dtype == ("float16" if device in PRE_AMPERE else "bfloat16")
 
 
 @pytest.mark.parametrize("emulated_bf16", [True, False], ids=["torch-emulation", "no-bf16"])
@@ -86,7 +86,7 @@ def test_explicit_dtypes_win_where_the_device_runs_them(tmp_path: Path) -> None:
         assert not precision.resolve("float32").bf16
     with simulated("t4"):
         chosen = precision.resolve("float32")
-        assert (chosen.bf16, chosen.fp16, chosen.export_dtype) == (False, False, "bfloat16")
+        assert (chosen.bf16, chosen.fp16, chosen.export_dtype) == (False, False, "float16")
         args = training_arguments(load_recipe("mistral", ["model.dtype=float32"]), tmp_path, False)
         assert (args.bf16, args.fp16) == (False, False)
     with simulated("cpu"):
@@ -109,3 +109,26 @@ def test_loaded_model_has_base_in_compute_dtype_and_lora_in_float32(
     trainable = {p.dtype for p in model.parameters() if p.requires_grad}
     frozen = {p.dtype for p in model.parameters() if not p.requires_grad}
     assert trainable == {torch.float32} and frozen == {getattr(torch, compute)}
+
+
+@pytest.mark.parametrize(("device", "stored"), [("cpu", "bfloat16"), ("t4", "float16")])
+def test_merged_16bit_export_is_stored_in_the_devices_16bit_dtype(
+    device: str, stored: str, finished_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the precision decision sees the GPU here (peft would put the adapter on it)."""
+    import json
+    import shutil
+
+    from medtrain import models
+    from medtrain.export import export_merged
+
+    spec = DEVICES[device]
+    here = (
+        precision.Device("cuda", spec.capability, spec.name)
+        if spec.capability
+        else precision.Device("cpu")
+    )
+    monkeypatch.setattr(precision, "current_device", lambda: here)
+    monkeypatch.setattr(models, "current_device", lambda: here)
+    out = export_merged(shutil.copytree(finished_run, tmp_path / finished_run.name))
+    assert json.loads((out / "config.json").read_text())["dtype"] == stored

@@ -217,3 +217,19 @@ def test_qlora_run_resumes_after_sigkill_to_the_same_losses(
     stats = json.loads((run / "trainer_stats.json").read_text())
     assert stats["global_step"] == STEPS and stats["resumed_from"].startswith("checkpoint-")
     assert losses(run) == pytest.approx(losses(uninterrupted), rel=1e-4)
+
+
+def test_unsloth_backend_refuses_4bit_on_the_cpu(
+    monkeypatch: pytest.MonkeyPatch, tiny_model: Path
+) -> None:
+    """unsloth's 4-bit path is only run on CUDA here: on the CPU it names the hf backend before
+    unsloth loads anything (a stand-in module: unsloth has its own test environment)."""
+    import types
+
+    from medtrain.backends import unsloth as backend
+    from medtrain.errors import UserError
+
+    monkeypatch.setitem(sys.modules, "unsloth", types.SimpleNamespace(FastLanguageModel=None))
+    recipe = load_recipe("smollm2-cpu-qlora", [f"model.base={tiny_model}"])
+    with pytest.raises(UserError, match=r"--set training\.backend=hf"):
+        backend.load(recipe)

@@ -67,9 +67,9 @@ class Precision:
     lora_dtype: Dtype
     """The trainable LoRA weights (the optimizer's master copy)."""
     export_dtype: Dtype
-    """Storage dtype of `medtrain export --merged-16bit` (bfloat16 where compute is float32:
-    the dtype the recipes' base models are published in; float16's range is too small for
-    Gemma's activations)."""
+    """Storage dtype of `medtrain export --merged-16bit`: float16 on a GPU without native
+    bfloat16, else bfloat16 (the dtype the recipes' base models are published in; float16's
+    range is too small for Gemma's activations)."""
 
     def torch_dtype(self, name: Dtype | None = None) -> Any:
         """The torch dtype of `name` (default: the compute dtype)."""
@@ -109,12 +109,13 @@ def _compute_dtype(requested: Requested, device: Device) -> Dtype:
 
 def resolve(requested: Requested = "auto", device: Device | None = None) -> Precision:
     """The precision of a run with `model.dtype = requested` on `device` (default: this one)."""
-    dtype = _compute_dtype(requested, device or current_device())
+    device = device or current_device()
+    dtype = _compute_dtype(requested, device)
     return Precision(
         compute_dtype=dtype,
         bf16=dtype == "bfloat16",
         fp16=dtype == "float16",
         quant_compute_dtype=dtype,
         lora_dtype="float32",
-        export_dtype="bfloat16" if dtype == "float32" else dtype,
+        export_dtype="float16" if device.kind == "cuda" and not device.native_bf16 else "bfloat16",
     )
