@@ -131,6 +131,15 @@ def test_plan_precision_follows_the_gpu() -> None:
         assert plan.quantization == "nf4 + double quant"
 
 
+def test_plan_refuses_a_dtype_the_gpu_cannot_run_as_training_does() -> None:
+    """plan asks medtrain.precision, the rule training applies: bfloat16 on a T4 is refused
+    before anything is estimated, and the same recipe plans on an A10."""
+    recipe = load_recipe("mistral", ["data.dataset=/absent", "model.dtype=bfloat16"])
+    with pytest.raises(UserError, match=r"model\.dtype=bfloat16 needs compute capability 8\.0"):
+        build_plan(recipe, device_named("t4"))
+    assert build_plan(recipe, device_named("a10")).precision == "bfloat16"
+
+
 def test_a_run_that_cannot_fit_names_the_setting(recipe_file: Path) -> None:
     small = Device("small-gpu", 1.0e9, (8, 0))
     big_batch = load_recipe(str(recipe_file), ["training.per_device_train_batch_size=48"])

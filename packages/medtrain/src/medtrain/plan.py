@@ -16,6 +16,8 @@ from medtrain.errors import UserError
 from medtrain.plan_data import DataStats, dataset_stats, optimizer_steps
 from medtrain.plan_memory import GB, Memory, Setup, estimate
 from medtrain.plan_shapes import ParamCounts, Shape, count_params, load_shape
+from medtrain.precision import Device as PrecisionDevice
+from medtrain.precision import Precision, Requested, resolve
 
 
 @dataclass(frozen=True)
@@ -72,14 +74,12 @@ def this_device() -> Device:
     return Device(props.name, float(props.total_memory), (props.major, props.minor))
 
 
-def precision(device: Device, dtype: str) -> tuple[str, str]:
-    """(compute dtype, LoRA weight dtype): CPU fp32; CUDA below sm80 fp16 with fp32 adapters;
-    sm80 and up bf16 (adapters fp32, peft's default). An explicit recipe dtype wins."""
+def precision(device: Device, dtype: Requested) -> Precision:
+    """The run's dtypes on `device`, by the one rule training applies (medtrain.precision); an
+    explicit dtype the device cannot run (bfloat16 on a T4) is refused as training would."""
     if device.capability is None:
-        compute = "float32"
-    else:
-        compute = "bfloat16" if device.capability >= (8, 0) else "float16"
-    return (compute if dtype == "auto" else dtype), "float32"
+        return resolve(dtype, PrecisionDevice("cpu"))
+    return resolve(dtype, PrecisionDevice("cuda", device.capability, device.name))
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def pick_backend(requested: str) -> str:
 
 def setup_for(recipe: RecipeConfig, device: Device, data: DataStats, backend: str) -> Setup:
     t, model = recipe.training, recipe.model
-    compute, lora_dtype = precision(device, model.dtype)
+    chosen = precision(device, model.dtype)
     nbytes = {"float32": 4, "bfloat16": 2, "float16": 2}
     longest = data.longest or model.max_seq_length
     if recipe.data.packing:
@@ -126,8 +126,8 @@ def setup_for(recipe: RecipeConfig, device: Device, data: DataStats, backend: st
     return Setup(
         batch=batch,
         seq=seq,
-        compute_bytes=nbytes[compute],
-        lora_bytes=nbytes[lora_dtype],
+        compute_bytes=nbytes[chosen.compute_dtype],
+        lora_bytes=nbytes[chosen.lora_dtype],
         four_bit=model.load_in_4bit,
         double_quant=True,
         backend=backend,
@@ -188,7 +188,7 @@ def build_plan(recipe: RecipeConfig, device: Device, tokenize: bool = True) -> P
     params = count_params(shape, recipe.lora)
     data = dataset_stats(recipe, tokenize)
     backend = pick_backend(recipe.training.backend)
-    compute, lora_dtype = precision(device, recipe.model.dtype)
+    chosen = precision(device, recipe.model.dtype)
     setup = setup_for(recipe, device, data, backend)
     memory = estimate(shape, params, setup)
     fits = memory.total <= usable(device)
@@ -196,8 +196,8 @@ def build_plan(recipe: RecipeConfig, device: Device, tokenize: bool = True) -> P
         recipe=recipe,
         device=device,
         backend=backend,
-        precision=compute,
-        lora_dtype=lora_dtype,
+        precision=chosen.compute_dtype,
+        lora_dtype=chosen.lora_dtype,
         quantization="nf4 + double quant" if recipe.model.load_in_4bit else "none",
         shape=shape,
         shape_source=source,
