@@ -138,6 +138,8 @@ def train_one(name: str, base: str, backend: str, args: argparse.Namespace, root
         f"training.max_steps={args.steps}", "training.save_steps=100000",
         f"output.root={root / 'runs'}", f"data.dataset={root / 'no-dataset'}",
     ]  # fmt: skip
+    if backend == "unsloth" and not torch.cuda.is_available():  # --tiny on a CPU
+        sets.append("model.load_in_4bit=false")  # unsloth's 4-bit path is CUDA-only here
     recipe = load_recipe(name, sets)
     t = recipe.training
     n = args.steps * t.per_device_train_batch_size * t.gradient_accumulation_steps
