@@ -126,6 +126,7 @@ def test_system_refusal_is_detected() -> None:
     assert {p for p, r in refuse.items() if r} == {
         "google_gemma-1.1-7b-it",
         "google_gemma-2-2b-it",
+        "google_gemma-2-9b-it",
         "mistralai_Mistral-7B-Instruct-v0.2.v1-2023-12_original",
     }
 
