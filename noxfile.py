@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import nox
@@ -248,11 +249,19 @@ def pipeline(session: nox.Session) -> None:
         silent=True,
     )  # fmt: skip
     run = Path("artifacts/runs") / str(name).split()[-1]  # named as medtrain names runs (UTC)
-    session.run("meddata", "build")
-    session.run("medtrain", "train", "smollm2-cpu", "--run-dir", str(run), *session.posargs)
-    session.run(
-        "medeval", "evaluate", str(run),
-        "--limit-samples", "8", "--limit-metrics", "16", "--limit-bench", "40",
-        "--max-new-tokens", "96",
-    )  # fmt: skip
+    stages = {
+        "build": ["meddata", "build"],
+        "train": ["medtrain", "train", "smollm2-cpu", "--run-dir", str(run), *session.posargs],
+        # 32 questions answered, the first of the 128 rows the answer loss scores.
+        "evaluate": [
+            "medeval", "evaluate", str(run),
+            "--limit-samples", "32", "--max-new-tokens", "192", "--limit-bench", "10",
+        ],
+    }  # fmt: skip
+    took = {}
+    for stage, command in stages.items():
+        start = time.perf_counter()
+        session.run(*command)
+        took[stage] = time.perf_counter() - start
+    session.log(", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in took.items()))
     session.log(f"done: {run / 'report.html'} (and report.md)")

@@ -54,7 +54,7 @@ def load_model() -> tuple[Any, Any, str]:
 
 def questions(n: int) -> list[list[dict[str, str]]]:
     if DATASET.is_dir():
-        return [e.prompt_messages for e in load_examples(str(DATASET), "test", limit=n, seed=0)]
+        return [e.prompt_messages for e in load_examples(str(DATASET), "test", limit=n)]
     picked = (FALLBACK_QUESTIONS * n)[:n]
     return [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": q}] for q in picked]
 

@@ -179,9 +179,8 @@ def medtrain_trainer(config: str, recipe: Any, rows: Any, run: Path, callbacks: 
     if recipe.model.load_in_4bit and not getattr(loaded.model, "is_loaded_in_4bit", False):
         raise RuntimeError("the base did not load in 4-bit here (medtrain gates 4-bit on CUDA)")
     args = training_arguments(recipe, run, distributed=False)
-    train_set, held_out = Prepared(rows, 0), Prepared(rows.select([0]), 0)
     fused = True if config == "default-fused-head" else None  # None: medtrain's choice
-    return sft_trainer(loaded, args, train_set, held_out, callbacks, fused_lm_head=fused)
+    return sft_trainer(loaded, args, Prepared(rows, 0), callbacks, fused_lm_head=fused)
 
 
 def worker(config: str, n_rows: int, dataset: str) -> dict[str, Any]:

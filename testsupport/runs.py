@@ -22,6 +22,7 @@ STATS = {
     "tokens_per_second": 160.0, "train_loss": 2.3456, "global_step": 20,
     "eval_answer_loss_before": 2.5, "eval_answer_loss_after": 2.1, "train_examples": 40,
     "dropped_overlong": 0, "world_size": 1, "peak_memory_mb": 512.0, "resumed_from": None,
+    "eval_answer_rows": 6, "eval_answer_tokens": 75,
 }  # fmt: skip
 """trainer_stats.json of the tiny runs."""
 
@@ -66,6 +67,22 @@ def write_run(root: Path, name: str = "tiny-cpu-20260101-000000") -> Path:
     (run / "loss.csv").write_text(
         "step,loss,lr,grad_norm,tokens\n"
         + "".join(f"{s},{3.0 - 0.1 * s:.3f},0.0002,1.0,{100 * s}\n" for s in range(1, 21)),
+        encoding="utf-8",
+    )
+    # medtrain's held-out answer loss (docs/schemas.md §3): the fine-tuned model lower on each row.
+    (run / "answer_loss.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"medquad:{i}",
+                    "tokens": 10 + i,
+                    "base": 30.0 + 3 * i,
+                    "finetuned": 24.0 + 2 * i,
+                }
+            )
+            + "\n"
+            for i in range(len(QA))
+        ),
         encoding="utf-8",
     )
     (run / "trainer_stats.json").write_text(json.dumps(STATS, indent=2), encoding="utf-8")

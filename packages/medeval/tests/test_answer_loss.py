@@ -1,57 +1,57 @@
+"""medeval reads the answer loss medtrain wrote (answer_loss.jsonl) and never recomputes it."""
+
+import json
 import math
+from pathlib import Path
 
 import pytest
-import torch
 
-from medeval.answer_loss import answer_loss
-from medeval.chat import render_answer
-from medeval.testset import Example
-from testsupport.templates import SYSTEM
-from testsupport.tiny import tiny_chat_llama
-from testsupport.tokenizers import chatml_byte_tokenizer
-from testsupport.variants import QA
+from medeval.answer_loss import FILE, items, read_rows, summary
+from medeval.errors import EvalInputError
 
-
-def example(i: int) -> Example:
-    q, a = QA[i]
-    messages = [
-        {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": q},
-        {"role": "assistant", "content": a},
-    ]
-    return Example(f"row:{i}", messages)
+ROWS = [
+    {"id": "a", "tokens": 10, "base": 30.0, "finetuned": 20.0},
+    {"id": "b", "tokens": 30, "base": 30.0, "finetuned": 30.0},
+]
 
 
-def test_answer_is_the_templated_assistant_turn() -> None:
-    prompt, answer = render_answer(chatml_byte_tokenizer(), example(0).messages)
-    assert prompt.endswith("<|im_start|>assistant\n")
-    assert answer == QA[0][1] + "<|im_end|>\n"  # as medtrain trains it (testsupport/chat_cases)
+def write(folder: Path, lines: list[str]) -> Path:
+    (folder / FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
 
 
-def test_matches_labels_masked_loss() -> None:
-    """The HF loss with prompt labels set to -100 is the same answer-only mean NLL."""
-    tokenizer = chatml_byte_tokenizer()
-    model = tiny_chat_llama(len(tokenizer))
-    ex = example(1)
-    prompt, answer = render_answer(tokenizer, ex.messages)
-    p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    a_ids = tokenizer(answer, add_special_tokens=False)["input_ids"]
-    labels = [-100] * len(p_ids) + a_ids
-    with torch.no_grad():
-        expected = model(torch.tensor([p_ids + a_ids]), labels=torch.tensor([labels])).loss.item()
-    result = answer_loss(model, tokenizer, [ex], "loss")
-    assert result["answer_loss"] == pytest.approx(expected, rel=1e-5)
-    assert result["perplexity"] == pytest.approx(math.exp(expected), rel=1e-5)
-    assert result["answer_tokens"] == len(a_ids)
+def test_summary_is_token_weighted(tmp_path: Path) -> None:
+    rows = read_rows(write(tmp_path, [json.dumps(r) for r in ROWS]))
+    assert rows is not None
+    base, tuned = summary(rows, "base"), summary(rows, "finetuned")
+    assert base["answer_loss"] == pytest.approx(60 / 40)  # not the row mean (3.0 + 1.0) / 2
+    assert tuned["answer_loss"] == pytest.approx(50 / 40)
+    assert tuned["perplexity"] == pytest.approx(math.exp(50 / 40))
+    assert (base["n"], base["answer_tokens"]) == (2, 40)
+    assert items(rows).weights == [10, 30]
 
 
-def test_token_weighted_over_examples() -> None:
-    tokenizer = chatml_byte_tokenizer()
-    model = tiny_chat_llama(len(tokenizer))
-    one = [answer_loss(model, tokenizer, [example(i)], "loss") for i in (0, 2)]
-    both = answer_loss(model, tokenizer, [example(0), example(2)], "loss", batch_size=2)
-    weighted = sum(r["answer_loss"] * r["answer_tokens"] for r in one) / sum(
-        r["answer_tokens"] for r in one
-    )
-    assert both["answer_loss"] == pytest.approx(weighted, rel=1e-5)
-    assert both["n"] == 2
+def test_a_run_without_the_file_has_no_answer_loss(tmp_path: Path) -> None:
+    assert read_rows(tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"id": "a", "tokens": 3}', "answer_loss.jsonl:2: not an answer-loss row"),
+        ("not json", "answer_loss.jsonl:2: not an answer-loss row"),
+        ('{"id": "a", "tokens": 0, "base": 1.0, "finetuned": 1.0}', "without scored tokens"),
+    ],
+)
+def test_a_bad_row_names_the_file_and_line(tmp_path: Path, line: str, message: str) -> None:
+    with pytest.raises(EvalInputError, match=message):
+        read_rows(write(tmp_path, [json.dumps(ROWS[0]), line]))
+
+
+def test_a_base_deepspeed_did_not_score_is_left_out(tmp_path: Path) -> None:
+    lines = [json.dumps({**r, "base": None}) for r in ROWS]
+    rows = read_rows(write(tmp_path, lines))
+    assert rows is not None
+    assert summary(rows, "base") == {}
+    assert summary(rows, "finetuned")["answer_loss"] == pytest.approx(50 / 40)
+    assert items(rows) is None  # nothing to pair: no interval for the change

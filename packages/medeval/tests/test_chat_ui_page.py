@@ -55,7 +55,7 @@ def served(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             real = getattr(socket, name)
             patch.setattr(socket, name, _recording(real, reached))
         page = build_page(
-            summarize(run, 6, 0), PairChat(model, load_tokenizer(run)), GenerationSettings(48)
+            summarize(run, 6), PairChat(model, load_tokenizer(run)), GenerationSettings(48)
         )
         url = launch(page, "127.0.0.1", 0)
         yield Served(url, run.base_model, slow)

@@ -26,25 +26,17 @@ def run_copy(tiny_run: Path, tmp_path: Path) -> Path:
 def test_facts_system_and_examples_come_from_the_run(run_copy: Path) -> None:
     stats = json.loads((run_copy / "trainer_stats.json").read_text())
     stats |= {"global_step": 60, "eval_answer_loss_before": 2.5, "eval_answer_loss_after": 2.0}
+    stats["eval_answer_rows"] = 50
     (run_copy / "trainer_stats.json").write_text(json.dumps(stats))
-    (run_copy / "eval").mkdir()
-    metrics = {"base": {"answer_loss": 3.0, "n": 50}, "finetuned": {"answer_loss": 1.5, "n": 50}}
-    (run_copy / "eval" / "metrics.json").write_text(json.dumps(metrics))
-    summary = summarize(load_run(run_copy), 3, seed=0)
+    summary = summarize(load_run(run_copy), 3)
     facts = dict(summary.facts)
     assert facts["Run"] == "run"
     assert facts["Steps"] == "60"
     assert facts["Dataset"] == "variant (held-out split: test)"
-    assert summary.losses == [
-        ("medtrain, end of training", 2.5, 2.0),
-        ("medeval metrics, 50 rows", 3.0, 1.5),
-    ]
+    assert summary.losses == [("held-out, 50 rows", 2.5, 2.0)]  # one answer loss, not two
     table = losses_markdown(summary.losses).splitlines()
     assert table[0] == "| held-out answer loss | base → fine-tuned |"
-    assert table[2:] == [
-        "| medtrain, end of training | 2.500 → 2.000 (-20.0%) |",
-        "| medeval metrics, 50 rows | 3.000 → 1.500 (-50.0%) |",
-    ]
+    assert table[2:] == ["| held-out, 50 rows | 2.500 → 2.000 (-20.0%) |"]
     assert summary.system == SYSTEM
     assert len(summary.examples) == 3
     assert {(e.question, e.reference) for e in summary.examples} <= set(QA)
@@ -55,7 +47,7 @@ def test_a_run_without_stats_says_what_is_missing(run_copy: Path) -> None:
     config = yaml.safe_load((run_copy / "config.yaml").read_text())
     config["training"] = {"max_steps": 20}
     (run_copy / "config.yaml").write_text(yaml.safe_dump(config))
-    summary = summarize(load_run(run_copy), 0, seed=0)
+    summary = summarize(load_run(run_copy), 0)
     facts = dict(summary.facts)
     assert facts["Steps"] == "20 planned (no trainer_stats.json)"
     assert summary.losses == []
@@ -67,8 +59,8 @@ def test_without_the_held_out_split_the_system_must_be_given(run_copy: Path) -> 
     config["data"]["dataset"] = str(run_copy / "gone")
     (run_copy / "config.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(EvalInputError, match="pass --system TEXT"):
-        summarize(load_run(run_copy), 3, seed=0)
-    summary = summarize(load_run(run_copy), 3, seed=0, system="Be careful.")
+        summarize(load_run(run_copy), 3)
+    summary = summarize(load_run(run_copy), 3, system="Be careful.")
     assert summary.system == "Be careful."
     assert summary.examples == []
     assert summary.examples_note.startswith("No example questions:")
@@ -77,4 +69,4 @@ def test_without_the_held_out_split_the_system_must_be_given(run_copy: Path) -> 
 def test_a_broken_stats_file_is_named(run_copy: Path) -> None:
     (run_copy / "trainer_stats.json").write_text("{not json")
     with pytest.raises(EvalInputError, match=r"trainer_stats\.json: not valid JSON"):
-        summarize(load_run(run_copy), 0, seed=0)
+        summarize(load_run(run_copy), 0)

@@ -23,7 +23,7 @@ def test_chat_page_of_a_trained_smollm2_run(smollm2_run: Path, tmp_path: Path) -
         run_panel = page.locator("#run").inner_text()
         assert "HuggingFaceTB/SmolLM2-135M-Instruct" in run_panel
         assert "Steps: 2" in run_panel
-        assert "medtrain, end of training" in run_panel  # the held-out answer loss table
+        assert "held-out, " in run_panel  # the held-out answer loss table
         page.get_by_role("button", name="What is asthma?").click()
         page.locator("#send").click()
         page.locator("#status", has_text="Answered").wait_for(timeout=300_000)

@@ -53,14 +53,19 @@ def test_writes_the_eval_schema(evaluated: tuple[Path, Path]) -> None:
 def test_report_is_self_contained(evaluated: tuple[Path, Path]) -> None:
     run, _ = evaluated
     md = (run / "report.md").read_text()
-    for section in ("## Configuration", "## Training", "## Metrics", "## Benchmarks", "## Samples"):
-        assert section in md
+    headings = [line for line in md.splitlines() if line.startswith("## ")]
+    assert headings[0] == "## Verdict: did fine-tuning help?"
+    assert headings[-1] == "## Configuration"
+    for section in ("## Benchmarks per task", "## Samples", "## Training"):
+        assert section in headings
     assert "![training loss](eval/loss.png)" in md
     page = (run / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") == 3  # verdict, loss, loss of compared runs
     assert 'src="eval/' not in page
     first = json.loads((run / "eval" / "samples.jsonl").read_text().splitlines()[0])
     assert first["question"] in page
+    verdict = json.loads((run / "eval" / "verdict.json").read_text())
+    assert set(verdict["measures"]) == {"answer_loss", "rouge_l", "token_f1", "benchmark_average"}
 
 
 def test_report_compare_lists_other_runs(evaluated: tuple[Path, Path], tiny_root: Path) -> None:
@@ -69,7 +74,7 @@ def test_report_compare_lists_other_runs(evaluated: tuple[Path, Path], tiny_root
     shutil.copytree(run, twin)
     result = runner.invoke(app, ["report", str(run), "--compare", str(twin)])
     assert result.exit_code == 0, result.output
-    assert "| twin | pubmedqa | base |" in (run / "report.md").read_text()
+    assert "| twin | finetuned |" in (run / "report.md").read_text()
 
 
 def test_plot_csv_overlays_upstream_files(tmp_path: Path) -> None:
@@ -102,10 +107,11 @@ def test_bad_input_is_one_line_and_exit_2(tiny_run: Path, args: list[str], messa
 def test_metrics_without_samples_writes_valid_json(tiny_run: Path, tiny_root: Path) -> None:
     run = tiny_root / "runs" / "metrics-only"
     shutil.copytree(tiny_run, run)
-    result = runner.invoke(app, ["metrics", str(run), "--limit-metrics", "2"])
+    result = runner.invoke(app, ["metrics", str(run)])
     assert result.exit_code == 0, result.output
     metrics = validate_json("metrics.schema.json", run / "eval" / "metrics.json")
-    assert metrics["base"]["n"] == 2
+    assert metrics["base"]["n"] == 6  # the rows of the run's answer_loss.jsonl
+    assert metrics["base"]["answer_loss"] == pytest.approx(sum(30 + 3 * i for i in range(6)) / 75)
     assert "rouge_l" not in metrics["base"]
 
 
@@ -120,5 +126,5 @@ def test_report_reads_eval_files_as_the_schemas_define_them(
     result = runner.invoke(app, ["report", str(run)])
     assert result.exit_code == 0, result.output
     md = (run / "report.md").read_text()
-    assert f"| {run.name} | pubmedqa | finetuned | 56.0 ± 5.0 | 48.0 ± 5.0 | 100 |" in md
-    assert f"| {run.name} | finetuned | 1.5 |" in md
+    assert "| pubmedqa | 100 | 50.0% | 56.0% | +6.0% | - | - |" in md
+    assert "| What is asthma? | A lung disease. | A cough. | A disease of the airways. |" in md

@@ -1,3 +1,4 @@
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -56,26 +57,18 @@ def test_missing_key_names_it(tmp_path: Path) -> None:
         load_run(tmp_path / "nope")
 
 
-def test_examples_are_read_in_dataset_order(tiny_run: Path) -> None:
+def test_examples_come_in_held_out_order(tiny_run: Path) -> None:
+    """sha256 of the row id, the order medtrain scores its answer-loss rows in."""
     run = load_run(tiny_run)
     every = load_examples(run.dataset, run.test_split)
     assert len(every) == 6
-    assert every[0].question == "What is asthma?"
-    assert every[0].reference == "A chronic disease of the airways."
-    assert [m["role"] for m in every[0].prompt_messages] == ["system", "user"]
+    assert [e.id for e in every] == sorted(
+        (e.id for e in every), key=lambda i: hashlib.sha256(i.encode()).hexdigest()
+    )
+    asthma = next(e for e in every if e.question == "What is asthma?")
+    assert asthma.reference == "A chronic disease of the airways."
+    assert [m["role"] for m in asthma.prompt_messages] == ["system", "user"]
+    some = load_examples(run.dataset, run.test_split, limit=3)
+    assert [e.id for e in some] == [e.id for e in every[:3]]
     with pytest.raises(EvalInputError, match="validation"):
         load_examples(run.dataset, "validation")
-
-
-def test_examples_sample_is_seeded(tiny_run: Path) -> None:
-    run = load_run(tiny_run)
-    order = [e.id for e in load_examples(run.dataset, run.test_split)]
-    samples = {
-        seed: [e.id for e in load_examples(run.dataset, run.test_split, limit=3, seed=seed)]
-        for seed in range(8)
-    }
-    for seed, ids in samples.items():
-        assert len(ids) == 3 and ids == sorted(ids, key=order.index)  # kept in dataset order
-        again = [e.id for e in load_examples(run.dataset, run.test_split, limit=3, seed=seed)]
-        assert again == ids  # the same seed, the same sample
-    assert len({tuple(ids) for ids in samples.values()}) > 1  # the seed changes the sample

@@ -41,6 +41,12 @@ def test_two_process_gloo_run(recipe_file: Path, finished_run: Path, tmp_path: P
     assert stats["global_step"] == STEPS
     assert stats["tokens_seen"] > single["tokens_seen"] * 1.5  # both ranks' batches were counted
     assert (run / "adapter" / "adapter_model.safetensors").is_file()
+    # Every rank scores the same held-out rows; the base model's scores match a single process.
+    ddp_base, single_base = (
+        [json.loads(x)["base"] for x in (r / "answer_loss.jsonl").read_text().splitlines()]
+        for r in (run, finished_run)
+    )
+    assert ddp_base == pytest.approx(single_base, rel=1e-5)
 
 
 def launch(config: str, recipe_file: Path, run: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -63,10 +69,16 @@ def test_deepspeed_zero3_two_cpu_processes(
     stats = json.loads((run / "trainer_stats.json").read_text())
     assert (stats["world_size"], stats["global_step"]) == (2, STEPS)
     single = json.loads((finished_run / "trainer_stats.json").read_text())
-    # scored inside train() (eval_on_start), once the DeepSpeed engine exists: the same base
+    # scored at the start of train(), once the DeepSpeed engine exists: the same base
     assert stats["eval_answer_loss_before"] == pytest.approx(
         single["eval_answer_loss_before"], rel=1e-3
     )
+    rows, single_rows = (
+        [json.loads(x) for x in (r / "answer_loss.jsonl").read_text().splitlines()]
+        for r in (run, finished_run)
+    )
+    assert [r["base"] for r in rows] == pytest.approx([r["base"] for r in single_rows], rel=1e-3)
+    assert all(r["finetuned"] > 0 for r in rows)
     from safetensors.torch import load_file
 
     gathered = load_file(run / "adapter" / "adapter_model.safetensors")

@@ -15,7 +15,7 @@ from medtrain.data import IGNORE
 from medtrain.errors import UserError
 from medtrain.recipes import load_recipe
 from medtrain.sft import check_options, sft_trainer, training_arguments
-from medtrain.trainer import load_backend, prepared_splits
+from medtrain.trainer import load_backend, train_split
 from testsupport.paths import REPO
 from testsupport.variants import qa_rows, variant_row, write_variant
 
@@ -37,9 +37,9 @@ def trainer_for(
     recipe = load_recipe(str(recipe_file), sets)
     set_seed(recipe.training.seed)
     loaded = load_backend(recipe)
-    train_set, test_set = prepared_splits(recipe, loaded.tokenizer)
+    train_set = train_split(recipe, loaded.tokenizer)
     args = training_arguments(recipe, run, distributed=False)
-    trainer = sft_trainer(loaded, args, train_set, test_set, callbacks, fused_lm_head=fused)
+    trainer = sft_trainer(loaded, args, train_set, callbacks, fused_lm_head=fused)
     return trainer, train_set.dataset
 
 
@@ -185,7 +185,7 @@ def test_options_reach_the_trainer(recipe_file: Path, tmp_path: Path) -> None:
     args = training_arguments(load_recipe(str(recipe_file), sets), tmp_path, distributed=False)
     assert args.neftune_noise_alpha == 5.0 and args.report_to == ["tensorboard"]
     assert args.packing and args.packing_strategy == "bfd" and args.max_length == 128
-    assert args.average_tokens_across_devices and not args.eval_packing
+    assert args.average_tokens_across_devices
     assert args.train_sampling_strategy == "random" and args.data_seed == 42
     plain = training_arguments(load_recipe(str(recipe_file)), tmp_path, distributed=False)
     assert plain.report_to == [] and plain.neftune_noise_alpha is None

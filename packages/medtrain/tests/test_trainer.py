@@ -89,6 +89,12 @@ def test_resume_after_sigkill_reaches_the_same_step(
     assert [s for s, _ in losses(run)] == list(range(1, STEPS + 1))
     resumed, uninterrupted = ([loss for _, loss in losses(r)] for r in (run, whole))
     assert resumed == pytest.approx(uninterrupted, rel=1e-4)
+    # The base model's held-out scores come back from the checkpoint folder, unchanged.
+    resumed_base, base = (
+        [json.loads(x)["base"] for x in (r / "answer_loss.jsonl").read_text().splitlines()]
+        for r in (run, finished_run)
+    )
+    assert resumed_base == pytest.approx(base, rel=1e-6)
 
 
 def test_7b_recipe_without_cuda_stops_at_once_naming_the_cpu_recipe() -> None:

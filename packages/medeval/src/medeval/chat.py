@@ -6,8 +6,6 @@ from typing import Any
 
 import jinja2
 
-from medeval.errors import EvalInputError
-
 # End-of-turn markers of the supported families; added to the stop set when the vocab has them.
 END_OF_TURN_TOKENS = ("<|im_end|>", "<end_of_turn>", "<|eot_id|>", "<|end|>", "</s>")
 
@@ -35,22 +33,6 @@ def _accepted(tokenizer: Any, messages: list[dict[str, str]]) -> list[dict[str, 
 def render_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
     """The conversation so far plus the assistant header the model answers after."""
     return _apply(tokenizer, _accepted(tokenizer, messages), True)
-
-
-def render_answer(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[str, str]:
-    """(prompt, answer): `answer` is exactly what the template appends for the assistant turn,
-    its closing end-of-turn and trailing whitespace included, as medtrain trains it
-    (testsupport/chat_cases.py holds the cases both packages' tests check)."""
-    messages = _accepted(tokenizer, messages)
-    prompt = _apply(tokenizer, [m for m in messages if m["role"] != "assistant"], True)
-    full = _apply(tokenizer, messages, False)
-    if not full.startswith(prompt):
-        raise EvalInputError(
-            "the chat template renders the prompt differently with and without the answer, so "
-            "the answer cannot be scored on its own; save the adapter with a template whose "
-            "turns are appended"
-        )
-    return prompt, full[len(prompt) :]
 
 
 def stop_token_ids(tokenizer: Any, generation_config: Any = None) -> list[int]:

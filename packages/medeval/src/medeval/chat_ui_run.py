@@ -27,7 +27,7 @@ class RunSummary:
     losses: list[tuple[str, float, float]]
     """Held-out answer loss as (where it was measured, base, fine-tuned); empty if never."""
     examples: list[Example]
-    """A seeded sample of held-out questions with their reference answers."""
+    """The first held-out questions (sha256-of-id order) with their reference answers."""
     examples_note: str = ""
     """Why there are no examples (the held-out split could not be read), else empty."""
 
@@ -62,14 +62,12 @@ def _facts(run: Run, stats: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _losses(run: Run, stats: dict[str, Any]) -> list[tuple[str, float, float]]:
-    """From medtrain's evaluation before and after training, and from `medeval metrics`."""
-    metrics = _read_json(run.eval_dir / "metrics.json") or {}
-    base, tuned = metrics.get("base") or {}, metrics.get("finetuned") or {}
-    before, after = stats.get("eval_answer_loss_before"), stats.get("eval_answer_loss_after")
-    return _pair("medtrain, end of training", before, after) + _pair(
-        f"medeval metrics, {base.get('n')} rows", base.get("answer_loss"), tuned.get("answer_loss")
-    )
+def _losses(stats: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """The one held-out answer loss (docs/schemas.md §3), as medtrain measured it before and
+    after training; medeval's metrics.json repeats the same number."""
+    rows = stats.get("eval_answer_rows")
+    where = f"held-out, {rows} rows" if rows else "held-out"
+    return _pair(where, stats.get("eval_answer_loss_before"), stats.get("eval_answer_loss_after"))
 
 
 def losses_markdown(losses: list[tuple[str, float, float]]) -> str:
@@ -85,10 +83,10 @@ def losses_markdown(losses: list[tuple[str, float, float]]) -> str:
 
 def _about(run: Run) -> tuple[list[tuple[str, str]], list[tuple[str, float, float]]]:
     stats = _read_json(run.path / "trainer_stats.json") or {}
-    return _facts(run, stats), _losses(run, stats)
+    return _facts(run, stats), _losses(stats)
 
 
-def summarize(run: Run, n_examples: int, seed: int, system: str | None = None) -> RunSummary:
+def summarize(run: Run, n_examples: int, system: str | None = None) -> RunSummary:
     """Read the run's files and held-out split. The system instruction is `system` if given,
     else the one most rows of the held-out split carry (the one the model was trained with)."""
     try:
@@ -103,5 +101,5 @@ def summarize(run: Run, n_examples: int, seed: int, system: str | None = None) -
     if system is None:
         found = Counter(m["content"] for r in rows for m in r.messages[:1] if m["role"] == "system")
         system = found.most_common(1)[0][0] if found else None
-    examples = load_examples(run.dataset, run.test_split, n_examples, seed) if n_examples else []
+    examples = load_examples(run.dataset, run.test_split, n_examples) if n_examples else []
     return RunSummary(run, system, *_about(run), examples)

@@ -46,11 +46,7 @@ CompareOpt = Annotated[
     typer.Option("--compare", help="Other run folders to overlay/compare (repeat)."),
 ]
 LimitSamplesOpt = Annotated[
-    int, typer.Option("--limit-samples", help="Held-out questions to answer (seeded sample).")
-]
-LimitMetricsOpt = Annotated[
-    int | None,
-    typer.Option("--limit-metrics", help="Held-out rows for answer loss (default: whole split)."),
+    int, typer.Option("--limit-samples", help="Held-out questions to answer (first by id hash).")
 ]
 LimitBenchOpt = Annotated[
     int | None,
@@ -147,7 +143,7 @@ def samples(
 
     def work() -> None:
         run = load_run(run_dir)
-        examples = load_examples(run.dataset, run.test_split, limit_samples, seed)
+        examples = load_examples(run.dataset, run.test_split, limit_samples)
         model, tokenizer = _model_and_tokenizer(run)
         settings = GenerationSettings(max_new_tokens, temperature, top_p, batch_size, seed)
         write_samples(run, generate_samples(model, tokenizer, examples, settings))
@@ -156,20 +152,13 @@ def samples(
 
 
 @app.command()
-def metrics(
-    run_dir: RunArg,
-    limit_metrics: LimitMetricsOpt = None,
-    batch_size: BatchOpt = 8,
-    seed: SeedOpt = 0,
-) -> None:
-    """Answer-only loss/perplexity, ROUGE-L/token F1 of eval/samples.jsonl: eval/metrics.json."""
+def metrics(run_dir: RunArg) -> None:
+    """eval/metrics.json: the held-out answer loss medtrain wrote (answer_loss.jsonl) and
+    ROUGE-L / token F1 of eval/samples.jsonl. Needs no model."""
 
     def work() -> None:
         run = load_run(run_dir)
-        examples = load_examples(run.dataset, run.test_split, limit_metrics, seed)
-        model, tokenizer = _model_and_tokenizer(run)
-        result = compute_metrics(model, tokenizer, examples, read_samples(run), batch_size)
-        write_json(run.eval_dir / "metrics.json", result)
+        write_json(run.eval_dir / "metrics.json", compute_metrics(run, read_samples(run)))
 
     _guard(work)
 
@@ -227,7 +216,6 @@ def evaluate(
     run_dir: RunArg,
     compare: CompareOpt = None,
     limit_samples: LimitSamplesOpt = 20,
-    limit_metrics: LimitMetricsOpt = None,
     limit_bench: LimitBenchOpt = None,
     task: TasksOpt = None,
     eval_data: DataOpt = Path("data/eval"),
@@ -244,16 +232,14 @@ def evaluate(
         run = load_run(run_dir)
         others = [load_run(c) for c in compare or []]
         tasks = load_tasks(eval_data, resolve(task), limit_bench, seed)
-        sample_examples = load_examples(run.dataset, run.test_split, limit_samples, seed)
-        metric_examples = load_examples(run.dataset, run.test_split, limit_metrics, seed)
+        sample_examples = load_examples(run.dataset, run.test_split, limit_samples)
         console.rule(f"[bold]evaluate {run.name}")
         write_loss_plots(run, others)
         model, tokenizer = _model_and_tokenizer(run)
         settings = GenerationSettings(max_new_tokens, temperature, top_p, batch_size, seed)
         samples = generate_samples(model, tokenizer, sample_examples, settings)
         write_samples(run, samples)
-        result = compute_metrics(model, tokenizer, metric_examples, samples, batch_size)
-        write_json(run.eval_dir / "metrics.json", result)
+        write_json(run.eval_dir / "metrics.json", compute_metrics(run, samples))
         write_benchmarks(run.eval_dir, tasks, run_tasks(model, tokenizer, tasks, MODELS))
         paths = write_report(run, others)
         console.print(f"wrote {paths[0]} and {paths[1]} in {time.perf_counter() - start:.0f} s")
@@ -292,7 +278,7 @@ def chat(
         from medeval.chat_ui_stream import PairChat
 
         run = load_run(run_dir)
-        summary = summarize(run, examples, seed, system)
+        summary = summarize(run, examples, system)
         settings = GenerationSettings(max_new_tokens, temperature, top_p, seed=seed)
         if cli:
             from medeval.chat_ui_terminal import chat_in_terminal

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medeval.answer_loss import answer_loss
+from medeval.answer_loss import read_rows, summary
+from medeval.bootstrap import Items
 from medeval.chat import render_prompt
 from medeval.compared import MODELS, as_model
 from medeval.generation import GenerationSettings, generate
@@ -97,27 +98,27 @@ def read_samples(run: Run) -> list[Sample]:
     ]
 
 
-def _overlap(samples: list[Sample], which: str) -> dict[str, float | int]:
-    """Mean ROUGE-L and token F1 of one model's answers; empty when nothing was generated."""
-    pairs = [(getattr(s, which), s.reference) for s in samples]
-    if not pairs:
-        return {}
+def overlap_items(samples: list[Sample]) -> dict[str, Items]:
+    """Per-question ROUGE-L and token F1 of both models' answers (for means and the bootstrap)."""
     return {
-        "rouge_l": sum(rouge_l(p, r) for p, r in pairs) / len(pairs),
-        "token_f1": sum(token_f1(p, r) for p, r in pairs) / len(pairs),
-        "n_generated": len(pairs),
+        name: Items(
+            base=[score(s.base, s.reference) for s in samples],
+            finetuned=[score(s.finetuned, s.reference) for s in samples],
+        )
+        for name, score in (("rouge_l", rouge_l), ("token_f1", token_f1))
     }
 
 
-def compute_metrics(
-    model: Any, tokenizer: Any, examples: list[Example], samples: list[Sample], batch_size: int
-) -> dict[str, dict[str, float | int]]:
-    """metrics.json: answer-only loss/perplexity on `examples`, overlap scores on `samples`."""
+def compute_metrics(run: Run, samples: list[Sample]) -> dict[str, dict[str, float | int]]:
+    """metrics.json: medtrain's held-out answer loss, overlap scores of the generated answers."""
+    rows = read_rows(run.path)
+    overlap = overlap_items(samples) if samples else {}
     metrics: dict[str, dict[str, float | int]] = {}
     for which in MODELS:
-        with as_model(model, which):
-            metrics[which] = answer_loss(
-                model, tokenizer, examples, f"answer loss ({which})", batch_size
-            )
-        metrics[which] |= _overlap(samples, which)
+        metrics[which] = summary(rows, which) if rows else {}
+        for name, scores in overlap.items():
+            values = getattr(scores, which)
+            metrics[which][name] = sum(values) / len(values)
+        if samples:
+            metrics[which]["n_generated"] = len(samples)
     return metrics

@@ -1,54 +1,32 @@
 """`report.md` and a self-contained `report.html` built from a run folder's files.
 
-Both render the same list of blocks (headings, paragraphs, tables, images), so they never drift.
+Reading order answers the reader's question first: the verdict (base vs fine-tuned on every
+measure, with intervals, as a table and a plot), then the per-task benchmarks, samples, the
+training curve, and the configuration last (collapsed in the HTML). Both files render the same
+blocks (report_render.py), so they never drift.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medeval.evaluation import read_samples
+from medeval.evaluation import read_samples, write_json
+from medeval.plots import save_figure
+from medeval.report_blocks import Block, Details, Heading, Image, Paragraph, Samples, Table
+from medeval.report_items import TaskResult, task_results
+from medeval.report_plot import verdict_figure
+from medeval.report_render import to_html, to_markdown
+from medeval.report_verdict import PAIRED, Measure, measures, verdict_json
 from medeval.runs import Run
-
-
-@dataclass(frozen=True)
-class Heading:
-    """A section title (the first one is the page title)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    """Plain explanatory text."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table of strings."""
-
-    header: list[str]
-    rows: list[list[str]]
-
-
-@dataclass(frozen=True)
-class Image:
-    path: Path
-    """A PNG inside the run folder (relative link in Markdown, data URI in HTML)."""
-    alt: str
-
-
-Block = Heading | Paragraph | Table | Image
 
 SAMPLES_SHOWN = 10
 """Sample rows in the report (samples.md holds all)."""
+STATS_SHOWN_ELSEWHERE = frozenset(
+    {"eval_answer_loss_before", "eval_answer_loss_after", "eval_answer_rows", "eval_answer_tokens"}
+)
+"""trainer_stats.json keys the verdict already shows (one answer loss in the whole report)."""
 
 
 def _read_json(path: Path) -> Any:
@@ -71,135 +49,142 @@ def _flatten(config: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return items
 
 
-def _metrics_rows(run: Run) -> list[list[str]]:
-    metrics = _read_json(run.eval_dir / "metrics.json") or {}
-    keys = ("answer_loss", "perplexity", "rouge_l", "token_f1", "n", "n_generated")
-    return [[run.name, variant, *(_fmt(m.get(k)) for k in keys)] for variant, m in metrics.items()]
+def _number(value: float, percent: bool, signed: bool = False) -> str:
+    sign = "+" if signed else ""
+    return f"{100 * value:{sign}.1f}%" if percent else f"{value:{sign}.3f}"
 
 
-def _bench_rows(run: Run) -> list[list[str]]:
-    bench = _read_json(run.eval_dir / "benchmarks.json") or {}
+def _with_interval(
+    value: float, low: float, high: float, percent: bool, signed: bool = False
+) -> str:
+    """`value` over its interval on a second line (narrow columns on a phone)."""
+    return (
+        f"{_number(value, percent, signed)}\n"
+        f"[{_number(low, percent, signed)}, {_number(high, percent, signed)}]"
+    )
+
+
+def _verdict_row(m: Measure) -> list[str]:
+    """measure (with n) | base | fine-tuned | change (with the verdict): four narrow columns."""
+    percent = m.key == "benchmark_average"
+    p = m.paired
+    name, _, detail = m.label.partition(" (")
+    unit = {"answer_loss": "rows", "benchmark_average": "items"}.get(m.key, "questions")
+    where = f"{detail.rstrip(')')}, " if detail else ""
+    return [
+        f"{name}\n{where}{p.n} {unit}",
+        _with_interval(p.base.value, p.base.low, p.base.high, percent),
+        _with_interval(p.finetuned.value, p.finetuned.low, p.finetuned.high, percent),
+        _with_interval(p.delta.value, p.delta.low, p.delta.high, percent, signed=True)
+        + f"\n{m.verdict}",
+    ]
+
+
+def _summary(found: list[Measure]) -> str:
+    by_verdict: dict[str, list[str]] = {}
+    for m in found:
+        by_verdict.setdefault(m.verdict, []).append(m.label.split(" (")[0])
+    parts = [
+        f"{phrase} on {', '.join(by_verdict[v])}"
+        for v, phrase in (("better", "better"), ("worse", "worse"), ("unclear", "no clear change"))
+        if v in by_verdict
+    ]
+    return "The fine-tuned model is " + "; ".join(parts) + "." if parts else ""
+
+
+def _verdict_blocks(run: Run, found: list[Measure]) -> list[Block]:
+    if not found:
+        return [Paragraph("No evaluation results yet: run `medeval evaluate` on this run.")]
+    image = save_figure(verdict_figure(found), run.eval_dir / "verdict")[0]
+    notes = "; ".join(f"{m.label.split(' (')[0]}: {m.method}" for m in found)
+    return [
+        Heading("Verdict: did fine-tuning help?"),
+        Paragraph(_summary(found)),
+        Table(["measure", "base", "fine-tuned", "change"], [_verdict_row(m) for m in found]),
+        Image(image, "base vs fine-tuned on each measure, with intervals"),
+        Paragraph(
+            f"Intervals: {PAIRED} ({notes}). A verdict is better or worse only when the interval "
+            "of the change excludes 0. Answer loss: mean negative log-likelihood per answer "
+            "token on held-out rows, as medtrain scored it (docs/schemas.md §3). ROUGE-L and "
+            "token F1: overlap of the generated answers with the references."
+        ),
+    ]
+
+
+def _task_blocks(tasks: list[TaskResult]) -> list[Block]:
+    if not tasks:
+        return []
     rows = []
-    for task, by_variant in bench.items():
-        for variant in ("base", "finetuned"):
-            r = by_variant.get(variant)
-            if r:
-                acc = f"{100 * r['acc']:.1f} ± {100 * r['stderr']:.1f}"
-                norm = f"{100 * r['acc_norm']:.1f} ± {100 * r['acc_norm_stderr']:.1f}"
-                rows.append([run.name, task, variant, acc, norm, str(r["n"])])
-    return rows
+    for t in tasks:
+        counts = ("-", "-") if t.items is None else (str(t.newly_right), str(t.newly_wrong))
+        change = _number(t.finetuned_acc - t.base_acc, True, signed=True)
+        accuracies = [_number(t.base_acc, True), _number(t.finetuned_acc, True)]
+        rows.append([t.name, str(t.n), *accuracies, change, *counts])
+    header = ["task", "n", "base acc", "fine-tuned acc", "change", "newly right", "newly wrong"]
+    return [
+        Heading("Benchmarks per task"),
+        Paragraph(
+            "Zero-shot multiple choice by option log-likelihood (lm-evaluation-harness protocol). "
+            "Newly right: items the base model misses and the fine-tuned model gets; newly "
+            "wrong: the reverse (from eval/benchmarks/<task>.jsonl; '-' where it is missing)."
+        ),
+        Table(header, rows),
+    ]
+
+
+def _training_blocks(run: Run) -> list[Block]:
+    blocks: list[Block] = [Heading("Training")]
+    for stem, alt in (("loss", "training loss"), ("loss_compare", "loss of compared runs")):
+        if (run.eval_dir / f"{stem}.png").is_file():
+            blocks.append(Image(run.eval_dir / f"{stem}.png", alt))
+    stats = _read_json(run.path / "trainer_stats.json") or {}
+    shown = [[k, _fmt(v)] for k, v in stats.items() if k not in STATS_SHOWN_ELSEWHERE]
+    if shown:
+        blocks.append(Details("Training statistics", [Table(["stat", "value"], shown)]))
+    return blocks if len(blocks) > 1 else []
+
+
+def _compare_blocks(runs: list[Run]) -> list[Block]:
+    keys = ("answer_loss", "rouge_l", "token_f1")
+    rows = []
+    for other in runs:
+        metrics = _read_json(other.eval_dir / "metrics.json") or {}
+        for variant, values in metrics.items():
+            rows.append([other.name, variant, *(_fmt(values.get(k)) for k in keys)])
+    if not rows:
+        return []
+    return [
+        Heading("Compared runs"),
+        Table(["run", "model", "answer loss", "ROUGE-L", "token F1"], rows),
+    ]
 
 
 def build_blocks(run: Run, compare: list[Run]) -> list[Block]:
     """The report's content, in reading order; sections whose files are missing are skipped."""
-    blocks: list[Block] = [
+    found = measures(run)
+    write_json(run.eval_dir / "verdict.json", verdict_json(found))
+    samples = read_samples(run)[:SAMPLES_SHOWN]
+    sample_blocks: list[Block] = [Heading("Samples"), Samples(samples)] if samples else []
+    return [
         Heading(f"Evaluation of {run.name}"),
         Paragraph(
             f"Base model `{run.base_model}` fine-tuned on `{run.config['data']['dataset']}`."
         ),
+        *_verdict_blocks(run, found),
+        *_task_blocks(task_results(run)),
+        *sample_blocks,
+        *_training_blocks(run),
+        *_compare_blocks([run, *compare] if compare else []),
         Heading("Configuration"),
-        Table(["key", "value"], [[k, _fmt(v)] for k, v in _flatten(run.config)]),
+        Details(
+            "config.yaml (resolved recipe)",
+            [Table(["key", "value"], [[k, _fmt(v)] for k, v in _flatten(run.config)])],
+        ),
     ]
-    stats = _read_json(run.path / "trainer_stats.json")
-    if stats:
-        blocks += [
-            Heading("Training"),
-            Table(["stat", "value"], [[k, _fmt(v)] for k, v in stats.items()]),
-        ]
-    for stem, alt in (
-        ("loss", "training loss"),
-        ("loss_compare", "training loss of compared runs"),
-    ):
-        if (run.eval_dir / f"{stem}.png").is_file():
-            blocks.append(Image(run.eval_dir / f"{stem}.png", alt))
-    runs = [run, *compare]
-    metric_rows = [row for r in runs for row in _metrics_rows(r)]
-    if metric_rows:
-        header = ["run", "model", "answer loss", "perplexity", "ROUGE-L", "token F1", "n", "n gen"]
-        blocks += [
-            Heading("Metrics (held-out split)"),
-            Paragraph(
-                "Answer-only loss and perplexity over the reference answer tokens; ROUGE-L "
-                "and token F1 of the generated answers against the references."
-            ),
-            Table(header, metric_rows),
-        ]
-    bench_rows = [row for r in runs for row in _bench_rows(r)]
-    if bench_rows:
-        blocks += [
-            Heading("Benchmarks (zero-shot, option log-likelihood)"),
-            Paragraph(
-                "lm-evaluation-harness protocol (see the medeval README); accuracy in % ± "
-                "standard error. A `limit` below the full set gives a stratified subset."
-            ),
-            Table(["run", "task", "model", "acc", "acc_norm", "n"], bench_rows),
-        ]
-    samples = read_samples(run)
-    if samples:
-        blocks += [
-            Heading("Samples"),
-            Table(
-                ["question", "reference", "base", "fine-tuned"],
-                [[s.question, s.reference, s.base, s.finetuned] for s in samples[:SAMPLES_SHOWN]],
-            ),
-        ]
-    return blocks
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
-
-
-def to_markdown(blocks: list[Block], root: Path) -> str:
-    out: list[str] = []
-    for block in blocks:
-        if isinstance(block, Heading):
-            out.append(("# " if not out else "## ") + block.text)
-        elif isinstance(block, Paragraph):
-            out.append(block.text)
-        elif isinstance(block, Table):
-            lines = ["| " + " | ".join(block.header) + " |", "|" + " --- |" * len(block.header)]
-            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
-            out.append("\n".join(lines))
-        else:
-            out.append(f"![{block.alt}]({block.path.relative_to(root).as_posix()})")
-    return "\n\n".join(out) + "\n"
-
-
-_CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
-    "vertical-align:top;text-align:left}th{background:#f3f3f3}img{max-width:100%}"
-)
-
-
-def to_html(blocks: list[Block], title: str) -> str:
-    """One file, no external references: images are base64 data URIs."""
-    body: list[str] = []
-    for block in blocks:
-        if isinstance(block, Heading):
-            tag = "h1" if not body else "h2"
-            body.append(f"<{tag}>{html.escape(block.text)}</{tag}>")
-        elif isinstance(block, Paragraph):
-            body.append(f"<p>{html.escape(block.text)}</p>")
-        elif isinstance(block, Table):
-            head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-                for row in block.rows
-            )
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-        else:
-            data = base64.b64encode(block.path.read_bytes()).decode("ascii")
-            body.append(f'<img alt="{html.escape(block.alt)}" src="data:image/png;base64,{data}">')
-    return (
-        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
 
 
 def write_report(run: Run, compare: list[Run]) -> list[Path]:
-    """Write `report.md` and `report.html` into the run folder."""
+    """Write `report.md` and `report.html` into the run folder (and eval/verdict.json/.png)."""
     blocks = build_blocks(run, compare)
     md, page = run.path / "report.md", run.path / "report.html"
     md.write_text(to_markdown(blocks, run.path), encoding="utf-8")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,14 +62,17 @@ def _rows(dataset: str, split: str) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def load_examples(
-    dataset: str, split: str, limit: int | None = None, seed: int = 0
-) -> list[Example]:
-    """All rows of the split, or a seeded sample of `limit` of them kept in dataset order."""
+def load_examples(dataset: str, split: str, limit: int | None = None) -> list[Example]:
+    """All rows of the split, or the first `limit` in held-out order (sha256 of the row id).
+
+    That is the order medtrain takes its answer-loss rows in (docs/schemas.md §3), so the
+    questions answered for the report are the first of the rows the answer loss scores.
+    """
     rows = _rows(dataset, split)
-    if limit is not None and limit < len(rows):
-        keep = sorted(random.Random(seed).sample(range(len(rows)), limit))
-        rows = [rows[i] for i in keep]
+    order = sorted(
+        range(len(rows)), key=lambda i: hashlib.sha256(str(rows[i]["id"]).encode()).hexdigest()
+    )
+    rows = [rows[i] for i in order[:limit]]
     return [
         Example(
             id=str(r["id"]),

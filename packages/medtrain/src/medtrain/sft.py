@@ -58,12 +58,10 @@ def check_options(recipe: RecipeConfig) -> None:
                 )
 
 
-def training_arguments(
-    recipe: RecipeConfig, run: Path, distributed: bool, evaluate_first: bool = False
-) -> Any:
-    """TRL's SFTConfig for the recipe (`evaluate_first`: score the held-out split before the
-    first step). Without packing or padding-free, batches are padded and `group_by_length`
-    orders the rows once (data.length_grouped) for the sequential sampler."""
+def training_arguments(recipe: RecipeConfig, run: Path, distributed: bool) -> Any:
+    """TRL's SFTConfig for the recipe. Without packing or padding-free, batches are padded and
+    `group_by_length` orders the rows once (data.length_grouped) for the sequential sampler.
+    The held-out answers are not the Trainer's evaluation: answer_loss.py scores them."""
     from trl import SFTConfig
 
     t, d = recipe.training, recipe.data
@@ -110,8 +108,6 @@ def training_arguments(
         packing=d.packing,
         packing_strategy="bfd",
         padding_free=d.padding_free,
-        eval_packing=False,  # the held-out answers are scored example by example
-        eval_on_start=evaluate_first,
     )
 
 
@@ -144,7 +140,6 @@ def sft_trainer(
     loaded: Loaded,
     args: Any,
     train_set: Prepared,
-    test_set: Prepared,
     callbacks: list[Any],
     fused_lm_head: bool | None = None,
 ) -> Any:
@@ -153,10 +148,9 @@ def sft_trainer(
     ids) become the `datasets.Dataset` TRL reads."""
     from datasets import Dataset
 
-    rows, held_out = (
-        Dataset.from_list(s.dataset) if isinstance(s.dataset, list) else s.dataset
-        for s in (train_set, test_set)
-    )
+    rows = train_set.dataset
+    if isinstance(rows, list):
+        rows = Dataset.from_list(rows)
     if args.train_sampling_strategy == "sequential":
         batch = args.per_device_train_batch_size * args.gradient_accumulation_steps
         rows = length_grouped(rows, batch, args.data_seed)
@@ -165,7 +159,6 @@ def sft_trainer(
         model=loaded.model,
         args=args,
         train_dataset=rows,
-        eval_dataset=held_out,
         processing_class=loaded.tokenizer,
         callbacks=callbacks,
     )

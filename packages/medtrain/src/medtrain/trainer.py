@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import os
 import resource
 import shutil
@@ -13,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from medtrain import runs
+from medtrain import answer_loss, runs
 from medtrain.backends import Loaded, pick_backend
 from medtrain.config import RecipeConfig
 from medtrain.data import Prepared, prepare
@@ -34,29 +33,27 @@ def check_machine(recipe: RecipeConfig, force: bool) -> None:
         )
 
 
-def held_out_loss(trainer: Any) -> float:
-    """Mean loss on the held-out split's answer tokens, as the trainer's evaluation reports it."""
-    return float(trainer.evaluate()["eval_loss"])
-
-
-def _before_training(path: Path, is_main: bool) -> Any:
-    """Saves to `path` the held-out loss of the untouched base: the evaluation `eval_on_start`
-    runs inside train(), once DDP wraps the model (an evaluate() before train() leaves it
-    unwrapped: accelerate marks the model prepared, and the ranks would train apart)."""
+def _score_base(trainer: Any, rows: list[answer_loss.Row], path: Path, is_main: bool) -> Any:
+    """Scores the untouched base on the held-out answers at the start of train(), on every rank,
+    once DDP or DeepSpeed wraps the model (a forward pass before train() leaves DDP ranks
+    training apart and DeepSpeed without its engine); keeps the scores in `path` for --resume."""
     from transformers import TrainerCallback
 
-    class BeforeTraining(TrainerCallback):
+    class ScoreBase(TrainerCallback):
+        scores: dict[str, float] | None = None
+        """Summed NLL of each held-out row (answer_loss.score)."""
         runtime = 0.0
-        """Seconds the evaluation took (not training time)."""
+        """Seconds the scoring took (not training time)."""
 
-        def on_evaluate(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            if state.global_step == 0:
-                self.runtime = kw["metrics"]["eval_runtime"]
-                if is_main:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    runs.write_json(path, {"answer_loss": kw["metrics"]["eval_loss"]})
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            start = time.perf_counter()
+            with trainer.accelerator.autocast():
+                self.scores = answer_loss.score(trainer.model_wrapped, rows, "base")
+            self.runtime = time.perf_counter() - start
+            if is_main:
+                answer_loss.save_scores(path, self.scores)
 
-    return BeforeTraining()
+    return ScoreBase()
 
 
 @contextlib.contextmanager
@@ -111,14 +108,13 @@ def load_backend(recipe: RecipeConfig) -> Loaded:
     return loaded
 
 
-def prepared_splits(recipe: RecipeConfig, tokenizer: Any) -> tuple[Prepared, Prepared]:
-    """The tokenized training and held-out splits of the recipe's dataset."""
+def train_split(recipe: RecipeConfig, tokenizer: Any) -> Prepared:
+    """The tokenized training split of the recipe's dataset (the held-out rows: answer_loss.py)."""
     data, max_len, seed = recipe.data, recipe.model.max_seq_length, recipe.training.seed
     train_set = prepare(tokenizer, data, data.train_split, max_len, data.max_train_samples, seed)
-    test_set = prepare(tokenizer, data, data.test_split, max_len, data.max_eval_samples, seed)
     if len(train_set.dataset) == 0:
         raise UserError(f"no training example of {data.dataset} fits max_seq_length={max_len}")
-    return train_set, test_set
+    return train_set
 
 
 def train(
@@ -150,30 +146,40 @@ def train(
     loaded.model.config.use_cache = False  # a KV cache also hides packed-example boundaries
     if loaded.resolved_path != recipe.model.base:
         recipe.model.resolved_path = loaded.resolved_path
-    train_set, test_set = data or prepared_splits(recipe, loaded.tokenizer)
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    # a fresh start scores the untouched base on the held-out answers first
-    args = training_arguments(recipe, run, distributed, evaluate_first=checkpoint is None)
+    if data is None:
+        train_set = train_split(recipe, loaded.tokenizer)
+        d = recipe.data
+        heldout = answer_loss.heldout_rows(
+            loaded.tokenizer, d.dataset, d.test_split, d.max_eval_samples
+        )
+    else:
+        train_set, heldout = data[0], answer_loss.prepared_rows(data[1])
+    args = training_arguments(recipe, run, int(os.environ.get("WORLD_SIZE", "1")) > 1)
     is_main = args.process_index == 0
     if is_main:
         runs.write_config(run, recipe)
-    before_path = run / "checkpoints" / "eval_before.json"
-    before = _before_training(before_path, is_main)
     with tensorboard_dir(run / "tensorboard"):
-        callbacks = [_loss_logger(run / "loss.csv", is_main), before]
-        trainer = sft_trainer(loaded, args, train_set, test_set, callbacks)
-    if checkpoint is None:
+        trainer = sft_trainer(loaded, args, train_set, [_loss_logger(run / "loss.csv", is_main)])
+    before_path = run / "checkpoints" / "answer_loss_base.json"
+    if checkpoint is None:  # a fresh start: score the untouched base on the held-out answers
         (run / "loss.csv").unlink(missing_ok=True)
+        scoring = _score_base(trainer, heldout, before_path, is_main)
+        trainer.add_callback(scoring)
     else:
         runs.trim_loss_csv(run / "loss.csv", int(checkpoint.name.split("-")[-1]))
+        before = answer_loss.load_scores(before_path)
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    runtime = time.perf_counter() - start - before.runtime
-    after = held_out_loss(trainer)
+    runtime = time.perf_counter() - start
+    if checkpoint is None:
+        before, runtime = scoring.scores, runtime - scoring.runtime
+    with trainer.accelerator.autocast():
+        after = answer_loss.score(trainer.model_wrapped, heldout, "fine-tuned")
     save_adapter(trainer, run / "adapter")
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
     if is_main:
+        answer_loss.write_rows(run / answer_loss.FILE, heldout, before, after)
         stats = {
             "backend": loaded.backend,
             "runtime_s": round(runtime, 3),
@@ -182,8 +188,10 @@ def train(
             "tokens_per_second": round(trainer.state.num_input_tokens_seen / runtime, 2),
             "train_loss": result.training_loss,
             "global_step": trainer.state.global_step,
-            "eval_answer_loss_before": json.loads(before_path.read_text())["answer_loss"],
-            "eval_answer_loss_after": after,
+            "eval_answer_loss_before": answer_loss.mean_loss(heldout, before),
+            "eval_answer_loss_after": answer_loss.mean_loss(heldout, after),
+            "eval_answer_rows": len(heldout),
+            "eval_answer_tokens": sum(r.tokens for r in heldout),
             "train_examples": len(train_set.dataset),
             "dropped_overlong": train_set.dropped_overlong,
             "world_size": args.world_size,
