@@ -126,5 +126,5 @@ def test_report_reads_eval_files_as_the_schemas_define_them(
     result = runner.invoke(app, ["report", str(run)])
     assert result.exit_code == 0, result.output
     md = (run / "report.md").read_text()
-    assert "| pubmedqa | 100 | 50.0% | 56.0% | +6.0% | - | - |" in md
+    assert "| pubmedqa | 100 | 50.0% | 56.0% | +6.0% | 10 | 4 |" in md  # newly right, wrong
     assert "| What is asthma? | A lung disease. | A cough. | A disease of the airways. |" in md
