@@ -29,6 +29,7 @@ def _per_item_file(path: Path, base: list[int], tuned: list[int]) -> None:
 def evaluated_run(tiny_run: Path, folder: Path, per_item: bool = True) -> Any:
     """A copy of the tiny run with samples, benchmarks, per-item files, plots and the report."""
     from medeval.evaluation import Sample, write_loss_plots, write_samples
+    from medeval.generation import GenerationSettings
     from medeval.report import write_report
     from medeval.runs import load_run
 
@@ -43,6 +44,7 @@ def evaluated_run(tiny_run: Path, folder: Path, per_item: bool = True) -> Any:
             Sample(f"medquad:{i}", f"Question {i}?", long, "Something else.", long[: 60 + i])
             for i in range(12)
         ],
+        GenerationSettings(max_new_tokens=192, no_repeat_ngram=4),
     )
     bench = {
         name: {

@@ -24,7 +24,7 @@ from medeval.evaluation import (
     write_loss_plots,
     write_samples,
 )
-from medeval.generation import GenerationSettings
+from medeval.generation import NO_REPEAT_NGRAM, GenerationSettings
 from medeval.plots import overlay_figure, read_loss_csv, save_figure
 from medeval.report import write_report
 from medeval.runs import Run, load_run
@@ -72,6 +72,14 @@ MaxNewOpt = Annotated[int, typer.Option("--max-new-tokens", help="Answer length 
 TempOpt = Annotated[float, typer.Option("--temperature", help="0 = greedy; above 0 samples.")]
 TopPOpt = Annotated[float, typer.Option("--top-p", help="Nucleus mass when sampling.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for subsets and sampling.")]
+NoRepeatOpt = Annotated[
+    int,
+    typer.Option(
+        "--no-repeat-ngram",
+        help="Never repeat any N tokens of an answer (0: off). Small models decoded greedily loop; "
+        "the prompt's words stay allowed.",
+    ),
+]
 
 
 @app.callback()
@@ -138,15 +146,19 @@ def samples(
     temperature: TempOpt = 0.0,
     top_p: TopPOpt = 1.0,
     seed: SeedOpt = 0,
+    no_repeat_ngram: NoRepeatOpt = NO_REPEAT_NGRAM,
 ) -> None:
-    """Base vs fine-tuned answers to held-out questions: eval/samples.jsonl and samples.md."""
+    """Base vs fine-tuned answers to held-out questions: eval/samples.jsonl and samples.md
+    (decoding settings in eval/generation.json)."""
 
     def work() -> None:
         run = load_run(run_dir)
         examples = load_examples(run.dataset, run.test_split, limit_samples)
         model, tokenizer = _model_and_tokenizer(run)
-        settings = GenerationSettings(max_new_tokens, temperature, top_p, batch_size, seed)
-        write_samples(run, generate_samples(model, tokenizer, examples, settings))
+        settings = GenerationSettings(
+            max_new_tokens, temperature, top_p, batch_size, seed, no_repeat_ngram
+        )
+        write_samples(run, generate_samples(model, tokenizer, examples, settings), settings)
 
     _guard(work)
 
@@ -224,6 +236,7 @@ def evaluate(
     temperature: TempOpt = 0.0,
     top_p: TopPOpt = 1.0,
     seed: SeedOpt = 0,
+    no_repeat_ngram: NoRepeatOpt = NO_REPEAT_NGRAM,
 ) -> None:
     """Everything: loss plots, samples, metrics, benchmarks, then the report."""
 
@@ -236,9 +249,11 @@ def evaluate(
         console.rule(f"[bold]evaluate {run.name}")
         write_loss_plots(run, others)
         model, tokenizer = _model_and_tokenizer(run)
-        settings = GenerationSettings(max_new_tokens, temperature, top_p, batch_size, seed)
+        settings = GenerationSettings(
+            max_new_tokens, temperature, top_p, batch_size, seed, no_repeat_ngram
+        )
         samples = generate_samples(model, tokenizer, sample_examples, settings)
-        write_samples(run, samples)
+        write_samples(run, samples, settings)
         write_json(run.eval_dir / "metrics.json", compute_metrics(run, samples))
         write_benchmarks(run.eval_dir, tasks, run_tasks(model, tokenizer, tasks, MODELS))
         paths = write_report(run, others)
@@ -269,6 +284,7 @@ def chat(
     temperature: TempOpt = 0.0,
     top_p: TopPOpt = 1.0,
     seed: SeedOpt = 0,
+    no_repeat_ngram: NoRepeatOpt = NO_REPEAT_NGRAM,
 ) -> None:
     """Ask the base and the fine-tuned model side by side, streamed: a local web page
     (needs medeval[chat]) or, with --cli, the terminal. Settings can be changed on the page."""
@@ -279,7 +295,9 @@ def chat(
 
         run = load_run(run_dir)
         summary = summarize(run, examples, system)
-        settings = GenerationSettings(max_new_tokens, temperature, top_p, seed=seed)
+        settings = GenerationSettings(
+            max_new_tokens, temperature, top_p, seed=seed, no_repeat_ngram=no_repeat_ngram
+        )
         if cli:
             from medeval.chat_ui_terminal import chat_in_terminal
 

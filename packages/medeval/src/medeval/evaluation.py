@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +81,21 @@ def samples_markdown(samples: list[Sample]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_samples(run: Run, samples: list[Sample]) -> None:
+def write_samples(run: Run, samples: list[Sample], settings: GenerationSettings) -> None:
+    """samples.jsonl and .md, and generation.json: the decoding settings behind them."""
     run.eval_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run.eval_dir / "generation.json", asdict(settings))
     with (run.eval_dir / "samples.jsonl").open("w", encoding="utf-8") as out:
         for s in samples:
             out.write(json.dumps(s.__dict__, ensure_ascii=False) + "\n")
     (run.eval_dir / "samples.md").write_text(samples_markdown(samples), encoding="utf-8")
+
+
+def read_generation(run: Run) -> dict[str, Any] | None:
+    """The decoding settings of eval/samples.jsonl (None for a run evaluated before they were
+    recorded)."""
+    path = run.eval_dir / "generation.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def read_samples(run: Run) -> list[Sample]:

@@ -7,9 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from transformers import LogitsProcessorList
 
 from medeval.chat import stop_token_ids
 from medeval.errors import EvalInputError
+from medeval.repeats import NoRepeatInAnswer
+
+NO_REPEAT_NGRAM = 4
+"""The CLI's default answer n-gram ban (see medeval/repeats.py; measured in the README)."""
 
 
 @dataclass(frozen=True)
@@ -26,12 +31,28 @@ class GenerationSettings:
     """Prompts decoded together (left-padded)."""
     seed: int = 0
     """Sampling seed (only used when temperature > 0)."""
+    no_repeat_ngram: int = 0
+    """Never repeat an n-gram of the answer's own tokens (0: off; the prompt's are allowed)."""
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1 or self.batch_size < 1:
             raise EvalInputError("--max-new-tokens and --batch-size must be at least 1")
+        if self.no_repeat_ngram < 0:
+            raise EvalInputError("--no-repeat-ngram must be 0 (off) or at least 1")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise EvalInputError("--temperature must be >= 0 and --top-p in (0, 1]")
+
+
+def describe(settings: dict[str, Any]) -> str:
+    """How answers were decoded, in words (from eval/generation.json)."""
+    if settings["temperature"] > 0:
+        how = f"sampled at temperature {settings['temperature']}, top-p {settings['top_p']}"
+    else:
+        how = "greedy"
+    words = [how, f"at most {settings['max_new_tokens']} new tokens"]
+    if settings["no_repeat_ngram"]:
+        words.append(f"no {settings['no_repeat_ngram']} tokens of an answer repeated")
+    return ", ".join(words)
 
 
 @dataclass(frozen=True)
@@ -44,11 +65,18 @@ class Generated:
     """Tokens generated, the end-of-turn token included."""
 
 
-def decoding_kwargs(settings: GenerationSettings) -> dict[str, Any]:
-    """`generate()` arguments for greedy decoding or sampling with temperature and top-p."""
+def decoding_kwargs(settings: GenerationSettings, prompt_width: int) -> dict[str, Any]:
+    """`generate()` arguments for greedy decoding or sampling with temperature and top-p, and the
+    answer's n-gram ban (prompts left-padded to `prompt_width` tokens)."""
+    kwargs: dict[str, Any]
     if settings.temperature > 0:
-        return {"do_sample": True, "temperature": settings.temperature, "top_p": settings.top_p}
-    return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+        kwargs = {"do_sample": True, "temperature": settings.temperature, "top_p": settings.top_p}
+    else:
+        kwargs = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    if settings.no_repeat_ngram:
+        ban = NoRepeatInAnswer(settings.no_repeat_ngram, prompt_width)
+        kwargs["logits_processor"] = LogitsProcessorList([ban])
+    return kwargs
 
 
 def left_pad(encoded: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,7 +117,7 @@ def generate(
             max_new_tokens=settings.max_new_tokens,
             eos_token_id=stops,
             pad_token_id=pad_id,
-            **decoding_kwargs(settings),
+            **decoding_kwargs(settings, width),
         )
         for row, i in enumerate(chunk):
             new = out[row, width:].tolist()

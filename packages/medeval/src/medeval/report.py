@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from medeval.evaluation import read_samples, write_json
+from medeval.evaluation import read_generation, read_samples, write_json
+from medeval.generation import describe
 from medeval.plots import save_figure
 from medeval.report_blocks import Block, Details, Heading, Image, Paragraph, Samples, Table
 from medeval.report_items import TaskResult, task_results
@@ -97,6 +98,8 @@ def _verdict_blocks(run: Run, found: list[Measure]) -> list[Block]:
         return [Paragraph("No evaluation results yet: run `medeval evaluate` on this run.")]
     image = save_figure(verdict_figure(found), run.eval_dir / "verdict")[0]
     notes = "; ".join(f"{m.label.split(' (')[0]}: {m.method}" for m in found)
+    settings = read_generation(run)
+    decoding = f" ({describe(settings)})" if settings else ""
     return [
         Heading("Verdict: did fine-tuning help?"),
         Paragraph(_summary(found)),
@@ -106,7 +109,7 @@ def _verdict_blocks(run: Run, found: list[Measure]) -> list[Block]:
             f"Intervals: {PAIRED} ({notes}). A verdict is better or worse only when the interval "
             "of the change excludes 0. Answer loss: mean negative log-likelihood per answer "
             "token on held-out rows, as medtrain scored it (docs/schemas.md §3). ROUGE-L and "
-            "token F1: overlap of the generated answers with the references."
+            f"token F1: overlap of the generated answers with the references{decoding}."
         ),
     ]
 
