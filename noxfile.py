@@ -252,7 +252,7 @@ def pipeline(session: nox.Session) -> None:
     stages = {
         "build": ["meddata", "build"],
         "train": ["medtrain", "train", "smollm2-cpu", "--run-dir", str(run), *session.posargs],
-        # 32 questions answered, the first of the 128 rows the answer loss scores.
+        # 32 questions answered, the first of the 100 rows the answer loss scores.
         "evaluate": [
             "medeval", "evaluate", str(run),
             "--limit-samples", "32", "--max-new-tokens", "192", "--limit-bench", "10",

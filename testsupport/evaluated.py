@@ -44,7 +44,7 @@ def evaluated_run(tiny_run: Path, folder: Path, per_item: bool = True) -> Any:
             Sample(f"medquad:{i}", f"Question {i}?", long, "Something else.", long[: 60 + i])
             for i in range(12)
         ],
-        GenerationSettings(max_new_tokens=192, no_repeat_ngram=4),
+        GenerationSettings(max_new_tokens=192, no_repeat_ngram=3, end_when_likely=True),
     )
     bench = {
         name: {

@@ -59,13 +59,13 @@ def test_generated_answers_repeat_no_ngram_of_their_own() -> None:
         for q, _ in QA
     ]
     ids, mask = left_pad([tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts], 0)
-    width = ids.shape[1]
+    width, stops = ids.shape[1], [tokenizer.eos_token_id]
 
     def trigrams(settings: GenerationSettings) -> list[list[tuple[int, ...]]]:
         with torch.no_grad():
             out = model.generate(
                 input_ids=ids, attention_mask=mask, max_new_tokens=40, pad_token_id=0,
-                eos_token_id=tokenizer.eos_token_id, **decoding_kwargs(settings, width),
+                eos_token_id=stops, **decoding_kwargs(settings, width, stops),
             )  # fmt: skip
         rows = out[:, width:].tolist()
         return [list(zip(row, row[1:], row[2:], strict=False)) for row in rows]

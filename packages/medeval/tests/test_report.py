@@ -89,7 +89,8 @@ def test_verdict_rows_carry_intervals_and_one_answer_loss(report: Run) -> None:
     assert "eval_answer_loss" not in md  # trainer_stats' copy of the same number is not shown
     assert "<details>" in md and md.rstrip().endswith("</details>")
     # how the compared answers were decoded (eval/generation.json) is said under the table
-    assert "(greedy, at most 192 new tokens, no 4 tokens of an answer repeated)" in verdict
+    decoding = "greedy, at most 192 new tokens, ending only where the model gives it probability "
+    assert f"({decoding}above 1/2, no 3 tokens of an answer repeated)" in verdict
 
 
 def test_newly_right_and_wrong_per_task(report: Run) -> None:

@@ -148,7 +148,7 @@ class PairChat:
                         pad_token_id=self.pad_id,
                         streamer=_RowStreamer(sides, steps),
                         stopping_criteria=StoppingCriteriaList([_StopWhen(should_stop)]),
-                        **decoding_kwargs(settings, ids.shape[1]),
+                        **decoding_kwargs(settings, ids.shape[1], sorted(self.stops)),
                         **extra,
                     )
         except BaseException as err:  # handed to the reader, which raises it in its own thread

@@ -80,6 +80,15 @@ NoRepeatOpt = Annotated[
         "the prompt's words stay allowed.",
     ),
 ]
+EndOpt = Annotated[
+    bool,
+    typer.Option(
+        "--end-when-likely/--end-greedy",
+        help="Greedy decoding: end an answer only where the model gives ending probability above "
+        "1/2 (default), or wherever end-of-turn is the single likeliest token (plain greedy, "
+        "which cuts a fine-tuned model's answers short).",
+    ),
+]
 
 
 @app.callback()
@@ -147,6 +156,7 @@ def samples(
     top_p: TopPOpt = 1.0,
     seed: SeedOpt = 0,
     no_repeat_ngram: NoRepeatOpt = NO_REPEAT_NGRAM,
+    end_when_likely: EndOpt = True,
 ) -> None:
     """Base vs fine-tuned answers to held-out questions: eval/samples.jsonl and samples.md
     (decoding settings in eval/generation.json)."""
@@ -156,7 +166,7 @@ def samples(
         examples = load_examples(run.dataset, run.test_split, limit_samples)
         model, tokenizer = _model_and_tokenizer(run)
         settings = GenerationSettings(
-            max_new_tokens, temperature, top_p, batch_size, seed, no_repeat_ngram
+            max_new_tokens, temperature, top_p, batch_size, seed, no_repeat_ngram, end_when_likely
         )
         write_samples(run, generate_samples(model, tokenizer, examples, settings), settings)
 
@@ -237,6 +247,7 @@ def evaluate(
     top_p: TopPOpt = 1.0,
     seed: SeedOpt = 0,
     no_repeat_ngram: NoRepeatOpt = NO_REPEAT_NGRAM,
+    end_when_likely: EndOpt = True,
 ) -> None:
     """Everything: loss plots, samples, metrics, benchmarks, then the report."""
 
@@ -250,7 +261,7 @@ def evaluate(
         write_loss_plots(run, others)
         model, tokenizer = _model_and_tokenizer(run)
         settings = GenerationSettings(
-            max_new_tokens, temperature, top_p, batch_size, seed, no_repeat_ngram
+            max_new_tokens, temperature, top_p, batch_size, seed, no_repeat_ngram, end_when_likely
         )
         samples = generate_samples(model, tokenizer, sample_examples, settings)
         write_samples(run, samples, settings)
@@ -285,6 +296,7 @@ def chat(
     top_p: TopPOpt = 1.0,
     seed: SeedOpt = 0,
     no_repeat_ngram: NoRepeatOpt = NO_REPEAT_NGRAM,
+    end_when_likely: EndOpt = True,
 ) -> None:
     """Ask the base and the fine-tuned model side by side, streamed: a local web page
     (needs medeval[chat]) or, with --cli, the terminal. Settings can be changed on the page."""
@@ -296,7 +308,12 @@ def chat(
         run = load_run(run_dir)
         summary = summarize(run, examples, system)
         settings = GenerationSettings(
-            max_new_tokens, temperature, top_p, seed=seed, no_repeat_ngram=no_repeat_ngram
+            max_new_tokens,
+            temperature,
+            top_p,
+            seed=seed,
+            no_repeat_ngram=no_repeat_ngram,
+            end_when_likely=end_when_likely,
         )
         if cli:
             from medeval.chat_ui_terminal import chat_in_terminal

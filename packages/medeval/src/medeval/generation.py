@@ -10,11 +10,12 @@ import torch
 from transformers import LogitsProcessorList
 
 from medeval.chat import stop_token_ids
+from medeval.ending import EndOnlyWhenLikely
 from medeval.errors import EvalInputError
 from medeval.repeats import NoRepeatInAnswer
 
-NO_REPEAT_NGRAM = 4
-"""The CLI's default answer n-gram ban (see medeval/repeats.py; measured in the README)."""
+NO_REPEAT_NGRAM = 3
+"""The CLI's default answer n-gram ban (medeval/repeats.py; measured in the README, issue 10)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class GenerationSettings:
     """Sampling seed (only used when temperature > 0)."""
     no_repeat_ngram: int = 0
     """Never repeat an n-gram of the answer's own tokens (0: off; the prompt's are allowed)."""
+    end_when_likely: bool = False
+    """Greedy only: end an answer only where ending has probability above 1/2 (ending.py)."""
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1 or self.batch_size < 1:
@@ -50,6 +53,8 @@ def describe(settings: dict[str, Any]) -> str:
     else:
         how = "greedy"
     words = [how, f"at most {settings['max_new_tokens']} new tokens"]
+    if settings["temperature"] == 0 and settings["end_when_likely"]:
+        words.append("ending only where the model gives it probability above 1/2")
     if settings["no_repeat_ngram"]:
         words.append(f"no {settings['no_repeat_ngram']} tokens of an answer repeated")
     return ", ".join(words)
@@ -65,17 +70,24 @@ class Generated:
     """Tokens generated, the end-of-turn token included."""
 
 
-def decoding_kwargs(settings: GenerationSettings, prompt_width: int) -> dict[str, Any]:
-    """`generate()` arguments for greedy decoding or sampling with temperature and top-p, and the
-    answer's n-gram ban (prompts left-padded to `prompt_width` tokens)."""
+def decoding_kwargs(
+    settings: GenerationSettings, prompt_width: int, stops: Sequence[int]
+) -> dict[str, Any]:
+    """`generate()` arguments for greedy decoding or sampling with temperature and top-p, the
+    greedy ending rule (`stops`: the end-of-turn ids) and the answer's n-gram ban (prompts
+    left-padded to `prompt_width` tokens)."""
     kwargs: dict[str, Any]
+    rules: list[Any] = []
     if settings.temperature > 0:
         kwargs = {"do_sample": True, "temperature": settings.temperature, "top_p": settings.top_p}
     else:
         kwargs = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+        if settings.end_when_likely:
+            rules.append(EndOnlyWhenLikely(stops))  # on the model's own probabilities: first
     if settings.no_repeat_ngram:
-        ban = NoRepeatInAnswer(settings.no_repeat_ngram, prompt_width)
-        kwargs["logits_processor"] = LogitsProcessorList([ban])
+        rules.append(NoRepeatInAnswer(settings.no_repeat_ngram, prompt_width))
+    if rules:
+        kwargs["logits_processor"] = LogitsProcessorList(rules)
     return kwargs
 
 
@@ -117,7 +129,7 @@ def generate(
             max_new_tokens=settings.max_new_tokens,
             eos_token_id=stops,
             pad_token_id=pad_id,
-            **decoding_kwargs(settings, width),
+            **decoding_kwargs(settings, width, stops),
         )
         for row, i in enumerate(chunk):
             new = out[row, width:].tolist()
