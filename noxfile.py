@@ -256,6 +256,7 @@ def pipeline(session: nox.Session) -> None:
         "evaluate": [
             "medeval", "evaluate", str(run),
             "--limit-samples", "32", "--max-new-tokens", "192", "--limit-bench", "10",
+            "--batch-size", "32",  # all 32 answers in one batch: 2.3x faster than 8 on 2 cores
         ],
     }  # fmt: skip
     took = {}
