@@ -55,7 +55,9 @@ def served(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             real = getattr(socket, name)
             patch.setattr(socket, name, _recording(real, reached))
         page = build_page(
-            summarize(run, 6), PairChat(model, load_tokenizer(run)), GenerationSettings(48)
+            summarize(run, 6),
+            PairChat(model, load_tokenizer(run)),
+            GenerationSettings(48, no_repeat_ngram=3, end_when_likely=True),
         )
         url = launch(page, "127.0.0.1", 0)
         yield Served(url, run.base_model, slow)
@@ -124,6 +126,8 @@ def test_question_is_answered_by_both_models_side_by_side(
     for fact in (f"Base model: {served.base_model}", "Steps: 20", "-16.0%"):
         assert fact in run_panel
     assert "Answer the question truthfully" in run_panel  # the system instruction of the split
+    rules = page.locator("#rules").inner_text()  # both sides answer under the command line's rules
+    assert "above 1/2" in rules and "no 3 tokens of an answer repeated" in rules
     screenshot(page, tmp_path, "chat-desktop-empty")
     page.get_by_role("button", name="What is asthma?").click()
     page.locator("#send").click()

@@ -3,7 +3,7 @@ import torch
 from transformers import GenerationConfig
 
 from medeval.chat import render_prompt, stop_token_ids
-from medeval.generation import GenerationSettings, generate
+from medeval.generation import GenerationSettings, generate, rules_note
 from testsupport.templates import SYSTEM
 from testsupport.tiny import tiny_chat_llama
 from testsupport.tokenizers import chatml_byte_tokenizer
@@ -77,3 +77,10 @@ def test_sampling_is_seeded(setup: tuple[torch.nn.Module, object, list[str]]) ->
     assert answers(1.0, seed=3) == first
     assert answers(1.0, seed=4) != first
     assert answers(0.0, seed=3) != first
+
+
+def test_rules_note_names_each_rule_in_force() -> None:
+    both = rules_note(GenerationSettings(no_repeat_ngram=3, end_when_likely=True))
+    assert "above 1/2" in both and "no 3 tokens" in both and "--end-greedy" in both
+    assert "above 1/2" not in rules_note(GenerationSettings(no_repeat_ngram=4))
+    assert rules_note(GenerationSettings()) == "Both models: plain decoding, no extra rules."

@@ -25,7 +25,7 @@ from medeval.chat_ui_session import (
     status_line,
 )
 from medeval.errors import EvalInputError
-from medeval.generation import GenerationSettings
+from medeval.generation import GenerationSettings, rules_note
 
 DISCLAIMER = (
     "**Not medical advice.** These are research models: their answers can be wrong, outdated or "
@@ -101,6 +101,7 @@ def _settings(gr: Any, defaults: GenerationSettings) -> tuple[Any, Any, Any]:
         1, max(2048, defaults.max_new_tokens), defaults.max_new_tokens, step=1,
         label="Max new tokens",
     )  # fmt: skip
+    gr.Markdown(rules_note(defaults), elem_id="rules")
     return temperature, top_p, max_new
 
 

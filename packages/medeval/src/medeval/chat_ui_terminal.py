@@ -23,7 +23,7 @@ from medeval.chat_ui_session import (
     status_line,
 )
 from medeval.errors import EvalInputError
-from medeval.generation import GenerationSettings
+from medeval.generation import GenerationSettings, rules_note
 
 HELP = (
     "Type a question and press Enter; follow-up questions go to each model with its own history. "
@@ -102,6 +102,7 @@ def chat_in_terminal(
     references = {e.question: e.reference for e in summary.examples}
     conversation = Conversation(summary.system, references)
     console.print(_header(summary))
+    console.print(Text(rules_note(settings), style="dim"))
     while True:
         try:
             line = read("[bold cyan]you ›[/] ").strip()

@@ -60,6 +60,22 @@ def describe(settings: dict[str, Any]) -> str:
     return ", ".join(words)
 
 
+def rules_note(settings: GenerationSettings) -> str:
+    """The decoding rules both models answer under, for the chat page and terminal."""
+    rules = []
+    if settings.end_when_likely:
+        rules.append("greedy ends an answer only where ending has probability above 1/2")
+    if settings.no_repeat_ngram:
+        rules.append(f"no {settings.no_repeat_ngram} tokens of an answer repeated")
+    if not rules:
+        return "Both models: plain decoding, no extra rules."
+    return (
+        "Both models: "
+        + "; ".join(rules)
+        + " (`--end-greedy`, `--no-repeat-ngram 0` turn them off)."
+    )
+
+
 @dataclass(frozen=True)
 class Generated:
     """One decoded answer."""
