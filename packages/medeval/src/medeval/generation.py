@@ -46,33 +46,35 @@ class GenerationSettings:
             raise EvalInputError("--temperature must be >= 0 and --top-p in (0, 1]")
 
 
+def rule_phrases(end_when_likely: bool, no_repeat_ngram: int) -> list[str]:
+    """The decoding rules in force, in the words the report and the chat both use."""
+    phrases = []
+    if end_when_likely:
+        phrases.append("ending only where the model gives it probability above 1/2")
+    if no_repeat_ngram:
+        phrases.append(f"no {no_repeat_ngram} tokens of an answer repeated")
+    return phrases
+
+
 def describe(settings: dict[str, Any]) -> str:
     """How answers were decoded, in words (from eval/generation.json)."""
-    if settings["temperature"] > 0:
-        how = f"sampled at temperature {settings['temperature']}, top-p {settings['top_p']}"
-    else:
+    greedy = settings["temperature"] == 0
+    if greedy:
         how = "greedy"
-    words = [how, f"at most {settings['max_new_tokens']} new tokens"]
-    if settings["temperature"] == 0 and settings["end_when_likely"]:
-        words.append("ending only where the model gives it probability above 1/2")
-    if settings["no_repeat_ngram"]:
-        words.append(f"no {settings['no_repeat_ngram']} tokens of an answer repeated")
-    return ", ".join(words)
+    else:
+        how = f"sampled at temperature {settings['temperature']}, top-p {settings['top_p']}"
+    rules = rule_phrases(greedy and settings["end_when_likely"], settings["no_repeat_ngram"])
+    return ", ".join([how, f"at most {settings['max_new_tokens']} new tokens", *rules])
 
 
 def rules_note(settings: GenerationSettings) -> str:
     """The decoding rules both models answer under, for the chat page and terminal."""
-    rules = []
-    if settings.end_when_likely:
-        rules.append("greedy ends an answer only where ending has probability above 1/2")
-    if settings.no_repeat_ngram:
-        rules.append(f"no {settings.no_repeat_ngram} tokens of an answer repeated")
+    rules = rule_phrases(settings.end_when_likely, settings.no_repeat_ngram)
     if not rules:
         return "Both models: plain decoding, no extra rules."
     return (
-        "Both models: "
-        + "; ".join(rules)
-        + " (`--end-greedy`, `--no-repeat-ngram 0` turn them off)."
+        f"Both models: {'; '.join(rules)} (the ending rule when greedy; `--end-greedy`, "
+        "`--no-repeat-ngram 0` turn them off)."
     )
 
 
