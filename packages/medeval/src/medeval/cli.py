@@ -14,6 +14,21 @@ from rich.markup import escape
 
 from medeval.benchmarks_cli import bench_target
 from medeval.benchmarks_run import load_tasks, run_tasks, write_benchmarks
+from medeval.cli_options import (
+    BatchOpt,
+    CompareOpt,
+    DataOpt,
+    EndOpt,
+    LimitBenchOpt,
+    LimitSamplesOpt,
+    MaxNewOpt,
+    NoRepeatOpt,
+    RunArg,
+    SeedOpt,
+    TasksOpt,
+    TempOpt,
+    TopPOpt,
+)
 from medeval.compared import MODELS
 from medeval.errors import EvalInputError
 from medeval.evaluation import (
@@ -28,7 +43,7 @@ from medeval.generation import NO_REPEAT_NGRAM, GenerationSettings
 from medeval.plots import overlay_figure, read_loss_csv, save_figure
 from medeval.report import write_report
 from medeval.runs import Run, load_run
-from medeval.tasks import groups, resolve, suite
+from medeval.tasks import resolve
 from medeval.testset import load_examples
 
 app = typer.Typer(
@@ -39,56 +54,6 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 T = TypeVar("T")
-
-RunArg = Annotated[Path, typer.Argument(help="Run folder written by `medtrain train`.")]
-CompareOpt = Annotated[
-    list[Path] | None,
-    typer.Option("--compare", help="Other run folders to overlay/compare (repeat)."),
-]
-LimitSamplesOpt = Annotated[
-    int, typer.Option("--limit-samples", help="Held-out questions to answer (first by id hash).")
-]
-LimitBenchOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--limit",
-        "--limit-bench",
-        help="Questions per benchmark task, stratified by label (default: all).",
-    ),
-]
-TasksOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--task",
-        help=f"Benchmark task (repeat): {', '.join([*suite(), *groups()])}, or a .jsonl file "
-        "of {question, options, answer_idx} lines. Default: the 9 leaderboard tasks.",
-    ),
-]
-DataOpt = Annotated[
-    Path, typer.Option("--eval-data", help="Folder with the benchmark files (data/eval).")
-]
-BatchOpt = Annotated[int, typer.Option("--batch-size", help="Prompts per forward pass.")]
-MaxNewOpt = Annotated[int, typer.Option("--max-new-tokens", help="Answer length cap in tokens.")]
-TempOpt = Annotated[float, typer.Option("--temperature", help="0 = greedy; above 0 samples.")]
-TopPOpt = Annotated[float, typer.Option("--top-p", help="Nucleus mass when sampling.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for subsets and sampling.")]
-NoRepeatOpt = Annotated[
-    int,
-    typer.Option(
-        "--no-repeat-ngram",
-        help="Never repeat any N tokens of an answer (0: off). Small models decoded greedily loop; "
-        "the prompt's words stay allowed.",
-    ),
-]
-EndOpt = Annotated[
-    bool,
-    typer.Option(
-        "--end-when-likely/--end-greedy",
-        help="Greedy decoding: end an answer only where the model gives ending probability above "
-        "1/2 (default), or wherever end-of-turn is the single likeliest token (plain greedy, "
-        "which cuts a fine-tuned model's answers short).",
-    ),
-]
 
 
 @app.callback()
