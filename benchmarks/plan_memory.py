@@ -55,28 +55,13 @@ def tiny_recipe(folder: Path) -> str:
 
 
 def load(recipe: Any) -> Any:
-    import torch
-    from peft import get_peft_model, prepare_model_for_kbit_training
-    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+    """The LoRA model exactly as the transformers backend builds it for training."""
+    from medtrain.backends.hf import load as load_for_training
 
-    from medtrain.backends.hf import peft_config
-    from medtrain.models import resolve_base
-
-    kwargs: dict[str, Any] = {"dtype": torch.float32}
-    if recipe.model.load_in_4bit:
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=torch.float32,
-        )
-    model = AutoModelForCausalLM.from_pretrained(resolve_base(recipe.model), **kwargs)
-    checkpointing = recipe.training.gradient_checkpointing
-    if recipe.model.load_in_4bit:
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing)
-    if checkpointing:
-        model.gradient_checkpointing_enable({"use_reentrant": False})
-    return get_peft_model(model, peft_config(recipe.lora))
+    model = load_for_training(recipe).model
+    if recipe.training.gradient_checkpointing and not recipe.model.load_in_4bit:
+        model.gradient_checkpointing_enable({"use_reentrant": False})  # the Trainer's part
+    return model
 
 
 def worker(name: str, scratch: Path) -> dict[str, Any]:

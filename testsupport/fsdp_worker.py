@@ -6,7 +6,8 @@ accelerate's FSDP plugin refuses the CPU (its state keeps MULTI_CPU for a CPU la
 wraps the model the way accelerate's FSDP2 path does (`fully_shard` on every decoder layer, then
 on the root) and trains a few steps on one fixed batch that every rank sees: the averaged
 gradients then equal a single process's, and so must the losses. `--four-bit` loads the base in
-NF4 with the quantized weights stored as float32 (bnb_4bit_quant_storage), as FSDP needs.
+NF4 through medtrain's loader, which stores the quantized weights as float32
+(bnb_4bit_quant_storage) under an FSDP launch, as FSDP needs.
 """
 
 from __future__ import annotations
@@ -21,25 +22,19 @@ STEPS = 4
 
 
 def load(recipe_path: str, four_bit: bool) -> Any:
+    """medtrain's own loader, as under `accelerate launch` with FSDP: no device map, and with
+    `--four-bit` the NF4 weights stored as float32 so that FSDP can split them."""
     import torch
     from peft import get_peft_model
-    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
     from medtrain.backends.hf import peft_config
+    from medtrain.models import load_model
     from medtrain.recipes import load_recipe
 
-    recipe = load_recipe(recipe_path)
-    kwargs: dict[str, Any] = {"dtype": torch.float32}
-    if four_bit:
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=torch.float32,
-            bnb_4bit_quant_storage=torch.float32,
-        )
+    os.environ["ACCELERATE_USE_FSDP"] = "true"
+    recipe = load_recipe(recipe_path, [f"model.load_in_4bit={str(four_bit).lower()}"])
     torch.manual_seed(0)
-    base = AutoModelForCausalLM.from_pretrained(recipe.model.base, **kwargs)
+    base = load_model(recipe.model.base, recipe.model)
     return get_peft_model(base, peft_config(recipe.lora))
 
 
@@ -69,6 +64,7 @@ def main(recipe_path: str, out: Path, four_bit: bool) -> None:
     shards = [p for p in trainable if isinstance(p, DTensor)]
     frozen = [p for p in model.parameters() if not p.requires_grad]
     frozen_shards = [p for p in frozen if isinstance(p, DTensor)]
+    quantized = [m.weight for m in model.modules() if type(m).__name__ == "Linear4bit"]
     if dist.get_rank() == 0:
         result = {
             "world_size": dist.get_world_size(),
@@ -79,6 +75,7 @@ def main(recipe_path: str, out: Path, four_bit: bool) -> None:
             / max(sum(p.numel() for p in shards), 1),
             "frozen": len(frozen),
             "sharded_frozen": len(frozen_shards),
+            "quant_storage": sorted({str(w.dtype) for w in quantized}),
             "frozen_local_fraction": sum(p.to_local().numel() for p in frozen_shards)
             / max(sum(p.numel() for p in frozen_shards), 1),
         }

@@ -108,4 +108,5 @@ def test_fsdp2_shards_and_matches_one_process(
     assert two["sharded_trainable"] == two["trainable"] and two["local_fraction"] == 0.5
     assert two["sharded_frozen"] == two["frozen"] and two["frozen_local_fraction"] == 0.5
     assert two["losses"] == pytest.approx(one["losses"], rel=1e-5)
+    assert two["quant_storage"] == (["torch.float32"] if four_bit else [])
     assert two["losses"][-1] < two["losses"][0]
