@@ -15,19 +15,14 @@ from rich.markup import escape
 from medeval.benchmarks_cli import bench_target
 from medeval.benchmarks_run import load_tasks, run_tasks, write_benchmarks
 from medeval.cli_options import (
-    BatchOpt,
     CompareOpt,
     DataOpt,
-    EndOpt,
     LimitBenchOpt,
     LimitSamplesOpt,
-    MaxNewOpt,
-    NoRepeatOpt,
     RunArg,
     SeedOpt,
     TasksOpt,
-    TempOpt,
-    TopPOpt,
+    decoding_options,
 )
 from medeval.compared import MODELS
 from medeval.errors import EvalInputError
@@ -39,7 +34,7 @@ from medeval.evaluation import (
     write_loss_plots,
     write_samples,
 )
-from medeval.generation import NO_REPEAT_NGRAM, GenerationSettings
+from medeval.generation import GenerationSettings
 from medeval.plots import overlay_figure, read_loss_csv, save_figure
 from medeval.report import write_report
 from medeval.runs import Run, load_run
@@ -112,16 +107,9 @@ def plot_csv(
 
 
 @app.command()
+@decoding_options()
 def samples(
-    run_dir: RunArg,
-    limit_samples: LimitSamplesOpt = 20,
-    batch_size: BatchOpt = 8,
-    max_new_tokens: MaxNewOpt = 128,
-    temperature: TempOpt = 0.0,
-    top_p: TopPOpt = 1.0,
-    seed: SeedOpt = 0,
-    no_repeat_ngram: NoRepeatOpt = NO_REPEAT_NGRAM,
-    end_when_likely: EndOpt = True,
+    run_dir: RunArg, settings: GenerationSettings, limit_samples: LimitSamplesOpt = 20
 ) -> None:
     """Base vs fine-tuned answers to held-out questions: eval/samples.jsonl and samples.md
     (decoding settings in eval/generation.json)."""
@@ -130,9 +118,6 @@ def samples(
         run = load_run(run_dir)
         examples = load_examples(run.dataset, run.test_split, limit_samples)
         model, tokenizer = _model_and_tokenizer(run)
-        settings = GenerationSettings(
-            max_new_tokens, temperature, top_p, batch_size, seed, no_repeat_ngram, end_when_likely
-        )
         write_samples(run, generate_samples(model, tokenizer, examples, settings), settings)
 
     _guard(work)
@@ -199,20 +184,15 @@ def report(run_dir: RunArg, compare: CompareOpt = None) -> None:
 
 
 @app.command()
+@decoding_options()
 def evaluate(
     run_dir: RunArg,
+    settings: GenerationSettings,
     compare: CompareOpt = None,
     limit_samples: LimitSamplesOpt = 20,
     limit_bench: LimitBenchOpt = None,
     task: TasksOpt = None,
     eval_data: DataOpt = Path("data/eval"),
-    batch_size: BatchOpt = 8,
-    max_new_tokens: MaxNewOpt = 128,
-    temperature: TempOpt = 0.0,
-    top_p: TopPOpt = 1.0,
-    seed: SeedOpt = 0,
-    no_repeat_ngram: NoRepeatOpt = NO_REPEAT_NGRAM,
-    end_when_likely: EndOpt = True,
 ) -> None:
     """Everything: loss plots, samples, metrics, benchmarks, then the report."""
 
@@ -220,14 +200,11 @@ def evaluate(
         start = time.perf_counter()
         run = load_run(run_dir)
         others = [load_run(c) for c in compare or []]
-        tasks = load_tasks(eval_data, resolve(task), limit_bench, seed)
+        tasks = load_tasks(eval_data, resolve(task), limit_bench, settings.seed)
         sample_examples = load_examples(run.dataset, run.test_split, limit_samples)
         console.rule(f"[bold]evaluate {run.name}")
         write_loss_plots(run, others)
         model, tokenizer = _model_and_tokenizer(run)
-        settings = GenerationSettings(
-            max_new_tokens, temperature, top_p, batch_size, seed, no_repeat_ngram, end_when_likely
-        )
         samples = generate_samples(model, tokenizer, sample_examples, settings)
         write_samples(run, samples, settings)
         write_json(run.eval_dir / "metrics.json", compute_metrics(run, samples))
@@ -239,8 +216,10 @@ def evaluate(
 
 
 @app.command()
+@decoding_options(omit=("batch_size",), max_new_tokens=256)
 def chat(
     run_dir: RunArg,
+    settings: GenerationSettings,
     host: Annotated[
         str,
         typer.Option(
@@ -256,12 +235,6 @@ def chat(
         str | None,
         typer.Option("--system", help="System instruction (default: the held-out split's)."),
     ] = None,
-    max_new_tokens: MaxNewOpt = 256,
-    temperature: TempOpt = 0.0,
-    top_p: TopPOpt = 1.0,
-    seed: SeedOpt = 0,
-    no_repeat_ngram: NoRepeatOpt = NO_REPEAT_NGRAM,
-    end_when_likely: EndOpt = True,
 ) -> None:
     """Ask the base and the fine-tuned model side by side, streamed: a local web page
     (needs medeval[chat]) or, with --cli, the terminal. Settings can be changed on the page."""
@@ -272,14 +245,6 @@ def chat(
 
         run = load_run(run_dir)
         summary = summarize(run, examples, system)
-        settings = GenerationSettings(
-            max_new_tokens,
-            temperature,
-            top_p,
-            seed=seed,
-            no_repeat_ngram=no_repeat_ngram,
-            end_when_likely=end_when_likely,
-        )
         if cli:
             from medeval.chat_ui_terminal import chat_in_terminal
 
