@@ -145,8 +145,8 @@ def bench(session: nox.Session) -> None:
 def eval_parity(session: nox.Session) -> None:
     """lm-evaluation-harness itself vs medeval on the same items and model (SmolLM2-135M-Instruct):
     both accuracies, same picks, wall times, compute bound, in artifacts/bench/eval_parity.json
-    (`-- --limit N --task NAME --repeats N`). Not in CI: about 20 minutes per repeat on 2 cores at
-    100 items per task."""
+    (`-- --limit N --task NAME --repeats N`). Not in CI: about 7 minutes per repeat on 2 idle cores
+    at 100 items per task."""
     _install_stack(session, "test")
     session.run("python", "-m", "benchmarks.eval_parity", *session.posargs)
 
