@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from medeval.loglik import score_pairs
+from medeval.loglik import _chunks, score_pairs
 from testsupport.tiny import tiny_chat_llama
 from testsupport.tokenizers import chatml_byte_tokenizer
 
@@ -90,3 +90,23 @@ def test_output_head_sees_only_the_scored_positions(model: torch.nn.Module) -> N
         handle.remove()
     assert seen == [(4, 3, model.config.vocab_size)]  # longest continuation: 3 tokens
     assert not head._forward_pre_hooks
+
+
+def _lengths(batches: list[list[tuple[int, ...]]]) -> list[list[int]]:
+    return [[len(row) for row in batch] for batch in batches]
+
+
+def test_one_long_row_does_not_set_the_length_of_a_batch_of_short_ones() -> None:
+    """Filling batches greedily would pad five 60-token rows to 200 beside the 200-token one."""
+    rows = [tuple(range(n)) for n in (200, 60, 60, 60, 60, 60)]
+    assert _lengths(list(_chunks(rows, 64, 1024))) == [[200], [60] * 5]
+
+
+def test_batches_keep_order_size_and_budget() -> None:
+    rows = [tuple(range(n)) for n in (300, 120, 90, 90, 80, 41, 40, 40, 39, 20, 7, 3, 2)]
+    for batch_size, budget in ((64, 1024), (3, 1024), (64, 100), (1, 1024)):
+        batches = list(_chunks(rows, batch_size, budget))
+        assert [row for batch in batches for row in batch] == rows
+        for batch in batches:
+            assert len(batch) <= batch_size
+            assert len(batch) == 1 or len(batch) * len(batch[0]) <= budget
