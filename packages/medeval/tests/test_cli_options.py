@@ -70,3 +70,14 @@ def test_the_three_commands_take_the_decoding_flags() -> None:
         text = runner.invoke(app, [command, "--help"], terminal_width=200).output
         assert "--no-repeat-ngram" in text and "--end-greedy" in text, command
         assert ("--batch-size" in text) is has_batch, command
+
+
+def test_every_wrong_value_is_named_at_once_and_only_those() -> None:
+    probe, seen = _probe()
+    result = runner.invoke(probe, ["--temperature", "-1", "--top-p", "1.5"])
+    assert result.exit_code == 2
+    text = " ".join(result.output.replace("│", " ").split())  # the error box wraps lines
+    assert "--temperature must be 0 (greedy) or above" in text
+    assert "--top-p must be above 0 and at most 1" in text
+    assert "--max-new-tokens" not in text and "--batch-size" not in text
+    assert seen == []

@@ -38,12 +38,15 @@ class GenerationSettings:
     """Greedy only: end an answer only where ending has probability above 1/2 (ending.py)."""
 
     def __post_init__(self) -> None:
-        if self.max_new_tokens < 1 or self.batch_size < 1:
-            raise EvalInputError("--max-new-tokens and --batch-size must be at least 1")
-        if self.no_repeat_ngram < 0:
-            raise EvalInputError("--no-repeat-ngram must be 0 (off) or at least 1")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise EvalInputError("--temperature must be >= 0 and --top-p in (0, 1]")
+        problems = {
+            "--max-new-tokens must be at least 1": self.max_new_tokens < 1,
+            "--batch-size must be at least 1": self.batch_size < 1,
+            "--no-repeat-ngram must be 0 (off) or at least 1": self.no_repeat_ngram < 0,
+            "--temperature must be 0 (greedy) or above": self.temperature < 0,
+            "--top-p must be above 0 and at most 1": not 0 < self.top_p <= 1,
+        }
+        if wrong := [message for message, failed in problems.items() if failed]:
+            raise EvalInputError("; ".join(wrong))
 
 
 def rule_phrases(end_when_likely: bool, no_repeat_ngram: int) -> list[str]:
