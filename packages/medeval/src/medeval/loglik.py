@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import torch
@@ -51,12 +52,13 @@ def _chunks(
             padded = (end - first) * len(rows[first])
             if padded > max_batch_tokens and end - first > 1:
                 break
-            if cost[first] + padded + BATCH_COST_TOKENS < cost[end]:
-                cost[end], start[end] = cost[first] + padded + BATCH_COST_TOKENS, first
+            total = cost[first] + padded + BATCH_COST_TOKENS
+            if total < cost[end]:
+                cost[end], start[end] = total, first
     cuts = [len(rows)]
     while cuts[-1] > 0:
         cuts.append(start[cuts[-1]])
-    for first, end in zip(cuts[:0:-1], cuts[-2::-1], strict=True):
+    for first, end in pairwise(reversed(cuts)):
         yield rows[first:end]
 
 
