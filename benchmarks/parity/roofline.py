@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import torch
 
+from medeval.cpu_linear import PACK_ROWS
 from medeval.loglik import TokenPair
 
 PEAK_ROWS = (256, 512, 1024, 2048)
@@ -58,21 +61,34 @@ def linear_shapes(model: Any) -> Counter[tuple[int, int]]:
     )
 
 
+KERNELS: dict[str, Callable[[torch.Tensor, torch.Tensor], Callable[[], Any]]] = {
+    "mkl": lambda x, w: lambda: torch.nn.functional.linear(x, w),
+    "onednn": lambda x, w: partial(
+        torch.ops.mkldnn._linear_pointwise,
+        x, torch.ops.mkldnn._reorder_linear_weight(w, PACK_ROWS), None, "none", [], "",
+    ),
+}  # fmt: skip
+"""The fp32 CPU matmul kernels in torch: MKL's sgemm (what `F.linear` calls) and oneDNN with
+weights in its blocked layout (what medeval's scorer calls, `medeval.cpu_linear`). The machine's
+peak is the faster one: on AMD processors MKL takes its AVX2 path and runs at half oneDNN's rate."""
+
+
 @torch.inference_mode()
-def matmul_peak(model: Any, repeats: int = 5) -> float:
-    """FLOP/s of x @ W^T at the model's linear shapes, weighted as a forward pass weights them,
-    at the best of PEAK_ROWS rows (fp32, torch's threads)."""
+def matmul_peak(model: Any, repeats: int = 5) -> dict[str, float]:
+    """FLOP/s of x @ W^T by each of KERNELS at the model's linear shapes, weighted as a forward
+    pass weights them, at the best of PEAK_ROWS rows (fp32, torch's threads)."""
     shapes = linear_shapes(model)
-    best = 0.0
+    best = dict.fromkeys(KERNELS, 0.0)
     for rows in PEAK_ROWS:
-        work = seconds = 0.0
-        for (n_in, n_out), count in shapes.items():
-            x, w = torch.randn(rows, n_in), torch.randn(n_out, n_in)
-            torch.nn.functional.linear(x, w)
-            start = time.perf_counter()
-            for _ in range(repeats):
-                torch.nn.functional.linear(x, w)
-            seconds += count * (time.perf_counter() - start) / repeats
-            work += count * 2.0 * rows * n_in * n_out
-        best = max(best, work / seconds)
+        for name, kernel in KERNELS.items():
+            work = seconds = 0.0
+            for (n_in, n_out), count in shapes.items():
+                product = kernel(torch.randn(rows, n_in), torch.randn(n_out, n_in))
+                product()
+                start = time.perf_counter()
+                for _ in range(repeats):
+                    product()
+                seconds += count * (time.perf_counter() - start) / repeats
+                work += count * 2.0 * rows * n_in * n_out
+            best[name] = max(best[name], work / seconds)
     return best

@@ -84,3 +84,20 @@ def test_rules_note_names_each_rule_in_force() -> None:
     assert "above 1/2" in both and "no 3 tokens" in both and "--end-greedy" in both
     assert "above 1/2" not in rules_note(GenerationSettings(no_repeat_ngram=4))
     assert rules_note(GenerationSettings()) == "Both models: plain decoding, no extra rules."
+
+
+def test_decoding_runs_through_onednn_and_gives_the_layers_back(
+    setup: tuple[torch.nn.Module, object, list[str]],
+) -> None:
+    model, tokenizer, prompts = setup
+    switched: list[int] = []
+    hook = model.lm_head.register_forward_pre_hook(
+        lambda *_: switched.append(sum("forward" in vars(m) for m in model.modules()))
+    )
+    try:
+        generate(model, tokenizer, prompts[:2], GenerationSettings(max_new_tokens=3))
+    finally:
+        hook.remove()
+    linears = sum(isinstance(m, torch.nn.Linear) for m in model.modules())
+    assert switched and set(switched) == {linears}
+    assert sum("forward" in vars(m) for m in model.modules()) == 0

@@ -10,6 +10,7 @@ import torch
 from transformers import LogitsProcessorList
 
 from medeval.chat import stop_token_ids
+from medeval.cpu_linear import onednn_linears
 from medeval.ending import EndOnlyWhenLikely
 from medeval.errors import EvalInputError
 from medeval.repeats import NoRepeatInAnswer
@@ -131,7 +132,8 @@ def generate(
     settings: GenerationSettings,
     on_batch: Callable[[int], None] | None = None,
 ) -> list[Generated]:
-    """Answer rendered prompts; prompts of similar length share a batch, results in input order."""
+    """Answer rendered prompts; prompts of similar length share a batch, results in input order.
+    On a CPU the linear layers run through oneDNN (`cpu_linear`: about 2x faster decoding)."""
     stops = stop_token_ids(tokenizer, getattr(model, "generation_config", None))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stops[0]
     device = next(model.parameters()).device
@@ -140,24 +142,25 @@ def generate(
     results: dict[int, Generated] = {}
     if settings.temperature > 0:
         torch.manual_seed(settings.seed)
-    for start in range(0, len(order), settings.batch_size):
-        chunk = order[start : start + settings.batch_size]
-        ids, mask = left_pad([encoded[i] for i in chunk], pad_id)
-        width = ids.shape[1]
-        out = model.generate(
-            input_ids=ids.to(device),
-            attention_mask=mask.to(device),
-            max_new_tokens=settings.max_new_tokens,
-            eos_token_id=stops,
-            pad_token_id=pad_id,
-            **decoding_kwargs(settings, width, stops),
-        )
-        for row, i in enumerate(chunk):
-            new = out[row, width:].tolist()
-            ends = [k for k, token in enumerate(new) if token in stops]
-            answer = new[: ends[0]] if ends else new
-            text = tokenizer.decode(answer, skip_special_tokens=True).strip()
-            results[i] = Generated(text=text, n_tokens=len(answer) + bool(ends))
-        if on_batch is not None:
-            on_batch(len(chunk))
+    with onednn_linears(model):
+        for start in range(0, len(order), settings.batch_size):
+            chunk = order[start : start + settings.batch_size]
+            ids, mask = left_pad([encoded[i] for i in chunk], pad_id)
+            width = ids.shape[1]
+            out = model.generate(
+                input_ids=ids.to(device),
+                attention_mask=mask.to(device),
+                max_new_tokens=settings.max_new_tokens,
+                eos_token_id=stops,
+                pad_token_id=pad_id,
+                **decoding_kwargs(settings, width, stops),
+            )
+            for row, i in enumerate(chunk):
+                new = out[row, width:].tolist()
+                ends = [k for k, token in enumerate(new) if token in stops]
+                answer = new[: ends[0]] if ends else new
+                text = tokenizer.decode(answer, skip_special_tokens=True).strip()
+                results[i] = Generated(text=text, n_tokens=len(answer) + bool(ends))
+            if on_batch is not None:
+                on_batch(len(chunk))
     return [results[i] for i in range(len(prompts))]
