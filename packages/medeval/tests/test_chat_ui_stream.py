@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from medeval.chat import render_prompt
 from medeval.chat_ui_session import SIDES, Answer
@@ -125,3 +126,19 @@ def test_a_generation_error_reaches_the_reader(
     monkeypatch.setattr(pair.model, "generate", broken)
     with pytest.raises(RuntimeError, match="device lost"):
         list(pair.stream(HISTORIES, SETTINGS))
+
+
+def test_both_sides_decode_through_onednn_and_the_layers_come_back(pair: PairChat) -> None:
+    model = pair.model
+    switched: list[int] = []
+    head = model.get_output_embeddings()
+    hook = head.register_forward_pre_hook(
+        lambda *_: switched.append(sum("forward" in vars(m) for m in model.modules()))
+    )
+    try:
+        list(pair.stream(HISTORIES, GenerationSettings(max_new_tokens=3)))
+    finally:
+        hook.remove()
+    linears = sum(type(m) is torch.nn.Linear for m in model.modules())
+    assert switched and set(switched) == {linears}
+    assert sum("forward" in vars(m) for m in model.modules()) == 0

@@ -22,6 +22,7 @@ from transformers.generation.streamers import BaseStreamer
 from medeval.chat import encode, render_prompt, stop_token_ids
 from medeval.chat_ui_session import SIDES, Answer
 from medeval.compared import as_model
+from medeval.cpu_linear import onednn_linears
 from medeval.errors import EvalInputError
 from medeval.generation import GenerationSettings, decoding_kwargs, left_pad
 
@@ -135,22 +136,23 @@ class PairChat:
             device = next(self.model.parameters()).device
             if settings.temperature > 0:  # the same question and settings, the same answers
                 torch.manual_seed(settings.seed)
-            for sides, context, extra in self._calls():
-                if should_stop():
-                    break
-                ids, mask = left_pad([encoded[s] for s in sides], self.pad_id)
-                with context:
-                    self.model.generate(
-                        input_ids=ids.to(device),
-                        attention_mask=mask.to(device),
-                        max_new_tokens=settings.max_new_tokens,
-                        eos_token_id=sorted(self.stops),
-                        pad_token_id=self.pad_id,
-                        streamer=_RowStreamer(sides, steps),
-                        stopping_criteria=StoppingCriteriaList([_StopWhen(should_stop)]),
-                        **decoding_kwargs(settings, ids.shape[1], sorted(self.stops)),
-                        **extra,
-                    )
+            with onednn_linears(self.model):  # about 2x faster decoding on a CPU (cpu_linear)
+                for sides, context, extra in self._calls():
+                    if should_stop():
+                        break
+                    ids, mask = left_pad([encoded[s] for s in sides], self.pad_id)
+                    with context:
+                        self.model.generate(
+                            input_ids=ids.to(device),
+                            attention_mask=mask.to(device),
+                            max_new_tokens=settings.max_new_tokens,
+                            eos_token_id=sorted(self.stops),
+                            pad_token_id=self.pad_id,
+                            streamer=_RowStreamer(sides, steps),
+                            stopping_criteria=StoppingCriteriaList([_StopWhen(should_stop)]),
+                            **decoding_kwargs(settings, ids.shape[1], sorted(self.stops)),
+                            **extra,
+                        )
         except BaseException as err:  # handed to the reader, which raises it in its own thread
             steps.put(err)
         finally:
