@@ -43,13 +43,23 @@ def test_a_lora_adapter_runs_its_base_and_low_rank_layers_through_onednn() -> No
     assert switched(model) == 0
 
 
-def test_half_precision_and_nested_blocks_are_left_alone() -> None:
+class QuantizedLinear(torch.nn.Linear):
+    """Stands for bitsandbytes' Linear4bit/Linear8bitLt: nn.Linear subclasses with their own
+    forward."""
+
+
+def test_half_precision_other_devices_subclasses_and_nested_blocks_are_left_alone() -> None:
     model = tiny_causal_lm("llama", vocab_size=128).eval()
     with onednn_linears(model.to(torch.bfloat16)) as count:
         assert count == 0
+    with onednn_linears(tiny_causal_lm("llama", vocab_size=128).to("meta")) as count:
+        assert count == 0  # weights off the CPU, as on a GPU
     model = model.float()
+    model.lm_head.__class__ = QuantizedLinear
     with onednn_linears(model) as outer, onednn_linears(model) as inner:
         assert (outer, inner) == (switched(model), 0)
+        assert "forward" not in vars(model.lm_head)
+    assert outer == sum(isinstance(m, torch.nn.Linear) for m in model.modules()) - 1
     assert switched(model) == 0
 
 
