@@ -63,9 +63,11 @@ def onednn_linears(model: Any) -> Iterator[int]:
     base and low-rank layers) through oneDNN inside the block; yields how many were switched
     (0 on a GPU, in half precision, or where this torch lacks the op).
 
-    The weights are copied once into oneDNN's layout for the block's duration: a second copy of
-    the linear weights in memory (0.5 GB for SmolLM2-135M). Hooks still run, since only each
-    module's `forward` is replaced; results equal torch's to fp32 rounding (summation order).
+    For inference only: no gradient reaches the packed copies, and the weights must not change
+    inside the block. They are copied into oneDNN's layout once, on entry: a second copy of the
+    linear weights in memory while the block lasts (0.5 GB for SmolLM2-135M). Hooks still run,
+    since only each module's `forward` is replaced; results equal torch's to fp32 rounding
+    (summation order).
     """
     modules = [m for m in model.modules() if _convertible(m)]
     if not modules or not _onednn_works():
