@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -9,11 +10,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
 import yaml
 
+from medtrain import cpu_linear
 from medtrain.recipes import load_recipe
 from medtrain.trainer import train
 from testsupport.recipes import STEPS
@@ -55,9 +60,30 @@ def test_run_folder_has_every_output(finished_run: Path, recipe_file: Path) -> N
     assert not (run / "checkpoints").exists()
 
 
-def test_same_seed_same_loss_curve(finished_run: Path, recipe_file: Path) -> None:
+def test_same_seed_same_loss_curve_with_the_frozen_layers_through_onednn(
+    finished_run: Path, recipe_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    switched: list[tuple[int, int]] = []
+    real = cpu_linear.onednn_frozen_linears
+
+    @contextlib.contextmanager
+    def spy(model: Any) -> Iterator[int]:
+        with real(model) as count:
+            frozen = [
+                m
+                for m in model.modules()
+                if type(m) is torch.nn.Linear
+                and "forward" in vars(m)
+                and not m.weight.requires_grad
+            ]
+            switched.append((count, len(frozen)))
+            yield count
+
+    monkeypatch.setattr(cpu_linear, "onednn_frozen_linears", spy)
     again = train(load_recipe(str(recipe_file)))
     assert losses(again) == losses(finished_run)
+    # the tiny Mistral's 2 layers x 7 base projections and its output head
+    assert switched == [(15, 15)]
 
 
 @pytest.mark.parametrize("sets", [[], ["data.packing=true"]], ids=["padded", "packing"])

@@ -131,6 +131,8 @@ def train(
     import torch.distributed as dist
     from transformers import set_seed
 
+    from medtrain.cpu_linear import onednn_frozen_linears
+
     check_machine(recipe, force)
     check_options(recipe)
     if recipe.training.num_threads:
@@ -168,13 +170,19 @@ def train(
     else:
         runs.trim_loss_csv(run / "loss.csv", int(checkpoint.name.split("-")[-1]))
         before = answer_loss.load_scores(before_path)
-    start = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    runtime = time.perf_counter() - start
-    if checkpoint is None:
-        before, runtime = scoring.scores, runtime - scoring.runtime
-    with trainer.accelerator.autocast():
-        after = answer_loss.score(trainer.model_wrapped, heldout, "fine-tuned")
+    # one process on a CPU: the frozen layers' products through oneDNN (cpu_linear); sharded
+    # training moves the weights, so it keeps torch's path
+    products = (
+        onednn_frozen_linears(trainer.model) if args.world_size == 1 else contextlib.nullcontext()
+    )
+    with products:
+        start = time.perf_counter()
+        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        runtime = time.perf_counter() - start
+        if checkpoint is None:
+            before, runtime = scoring.scores, runtime - scoring.runtime
+        with trainer.accelerator.autocast():
+            after = answer_loss.score(trainer.model_wrapped, heldout, "fine-tuned")
     save_adapter(trainer, run / "adapter")
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
