@@ -78,9 +78,9 @@ def test_the_layers_come_back_when_the_block_raises_and_nested_blocks_are_no_ops
 
 def test_a_torch_without_the_op_keeps_its_own_path(monkeypatch: pytest.MonkeyPatch) -> None:
     def missing(*_args: object) -> None:
-        raise RuntimeError("No such operator mkldnn::_reorder_linear_weight")
+        raise RuntimeError("No such operator mkldnn::_linear_pointwise")
 
-    monkeypatch.setattr(torch.ops.mkldnn, "_reorder_linear_weight", missing)
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", missing)
     model = lora_model("llama")
     with onednn_frozen_linears(model) as count:
         assert count == switched(model) == 0
