@@ -32,7 +32,8 @@ machine may be shared. Achieved FLOP/s uses, per effective token,
 activation and weight gradients 6N for LoRA weights; attention scores and values 4*L*d*s forward,
 x3 with backward, s = mean example length). The matmul peak is measured in the same run at the
 model's own shapes: the forward and input-gradient matmuls of one layer and of the lm_head, at the
-default path's tokens per micro-batch, fp32, best of 10, same threads. Targets: the default path
+default path's tokens per micro-batch, fp32, best of 10, same threads, by the faster of MKL and
+oneDNN. Targets: the default path
 >= 1.3x trl-defaults' effective tokens/s and >= 70% of the matmul peak.
 Writes artifacts/bench/train.json.
 """
@@ -73,19 +74,26 @@ def peak_rss_mb() -> float:
 
 def matmul_peak(config: Any, tokens: int, repeats: int = 10) -> float:
     """FLOP/s of the model's own matmuls (one layer's forward and input-gradient products, and the
-    lm_head's) at `tokens` rows, best of `repeats`."""
+    lm_head's) at `tokens` rows, best of `repeats`, by the faster of torch's two fp32 CPU kernels:
+    MKL's (`torch.mm`) and oneDNN's (what medtrain's CPU training calls: medtrain.cpu_linear; on
+    AMD processors MKL takes its AVX2 path at under half oneDNN's rate)."""
     d, m, v = config.hidden_size, config.intermediate_size, config.vocab_size
     kv = config.num_key_value_heads * (d // config.num_attention_heads)
     shapes = [(d, d), (d, kv), (d, kv), (d, d), (d, m), (d, m), (m, d), (d, v)]
     pairs = [(torch.randn(tokens, i), torch.randn(i, o)) for i, o in shapes]
     pairs += [(torch.randn(tokens, o), torch.randn(o, i)) for i, o in shapes]  # input gradients
     flops = sum(2 * tokens * a.shape[1] * b.shape[1] for a, b in pairs)
+    kernels = {
+        "mkl": torch.mm,
+        "onednn": lambda a, b: torch.ops.mkldnn._linear_pointwise(a, b.t(), None, "none", [], ""),
+    }
     best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for a, b in pairs:
-            torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
+    for product in kernels.values():
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for a, b in pairs:
+                product(a, b)
+            best = min(best, time.perf_counter() - start)
     return flops / best
 
 
