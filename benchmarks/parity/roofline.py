@@ -11,11 +11,10 @@ from typing import Any
 
 import torch
 
+from medeval.cpu_linear import PACK_ROWS
 from medeval.loglik import TokenPair
 
 PEAK_ROWS = (256, 512, 1024, 2048)
-PACK_ROWS = 1024
-"""Rows oneDNN lays the packed weights out for (the CPU scorer's token budget)."""
 """Token counts (matrix rows) the peak is measured at; the best one counts."""
 
 
@@ -69,10 +68,9 @@ KERNELS: dict[str, Callable[[torch.Tensor, torch.Tensor], Callable[[], Any]]] = 
         x, torch.ops.mkldnn._reorder_linear_weight(w, PACK_ROWS), None, "none", [], "",
     ),
 }  # fmt: skip
-"""The fp32 CPU matmul kernels in torch: MKL's sgemm (what `F.linear` and the harness call) and
-oneDNN with the weights in its blocked layout, its fastest form on an isolated product (medeval's
-scorer, `medeval.cpu_linear`, hands oneDNN the weights as they are). The machine's peak is the
-faster one: on AMD processors MKL takes its AVX2 path and runs at under half oneDNN's rate."""
+"""The fp32 CPU matmul kernels in torch: MKL's sgemm (what `F.linear` calls) and oneDNN with
+weights in its blocked layout (what medeval's scorer calls, `medeval.cpu_linear`). The machine's
+peak is the faster one: on AMD processors MKL takes its AVX2 path and runs at half oneDNN's rate."""
 
 
 @torch.inference_mode()

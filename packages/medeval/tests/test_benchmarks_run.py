@@ -3,6 +3,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from medeval.benchmarks_run import load_tasks, run_tasks, write_benchmarks
 from medeval.compared import MODELS
@@ -63,3 +64,21 @@ def test_no_average_without_the_whole_suite(peft_model: tuple[Any, Any], tmp_pat
     validate_jsonl("benchmark_item.schema.json", tmp_path / "benchmarks" / "medqa.jsonl")
     assert list(table) == ["medqa"]
     assert list(table["medqa"]) == ["base"]
+
+
+def test_the_weights_are_packed_for_onednn_once_for_every_task_and_model(
+    peft_model: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packed: list[torch.Size] = []
+    reorder = torch.ops.mkldnn._reorder_linear_weight
+
+    def counting(weight: torch.Tensor, rows: int) -> torch.Tensor:
+        packed.append(weight.shape)
+        return reorder(weight, rows)
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_reorder_linear_weight", counting)
+    tasks = load_tasks(EVAL_DATA, resolve(["medqa", "medmcqa"]), limit=2, seed=0)
+    run_tasks(*peft_model, tasks, MODELS, batch_size=8)
+    model = peft_model[0]
+    linears = sum(type(m) is torch.nn.Linear for m in model.modules())
+    assert len(packed) == linears + 1  # each linear once, and the probe

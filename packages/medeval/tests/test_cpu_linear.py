@@ -72,9 +72,9 @@ def test_the_layers_come_back_when_the_block_raises() -> None:
 
 def test_a_torch_without_the_op_keeps_its_own_path(monkeypatch: pytest.MonkeyPatch) -> None:
     def missing(*_args: object) -> None:
-        raise RuntimeError("No such operator mkldnn::_linear_pointwise")
+        raise RuntimeError("No such operator mkldnn::_reorder_linear_weight")
 
-    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", missing)
+    monkeypatch.setattr(torch.ops.mkldnn, "_reorder_linear_weight", missing)
     model = tiny_causal_lm("llama", vocab_size=128).eval()
     with onednn_linears(model) as count:
         assert count == switched(model) == 0
