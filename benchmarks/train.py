@@ -41,6 +41,7 @@ Writes artifacts/bench/train.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -195,6 +196,7 @@ def worker(config: str, n_rows: int, dataset: str) -> dict[str, Any]:
     """Train one configuration for an epoch over the rows; its measurements."""
     from transformers import TrainerCallback, set_seed
 
+    from medtrain.cpu_linear import onednn_frozen_linears
     from medtrain.data import prepare
     from medtrain.models import load_tokenizer, resolve_base
 
@@ -220,7 +222,11 @@ def worker(config: str, n_rows: int, dataset: str) -> dict[str, Any]:
     build = trl_defaults_trainer if config == "trl-defaults" else medtrain_trainer
     trainer = build(config, recipe, rows, run, [Clock()])
     rss["trainer_ready"] = rss_mb()
-    trainer.train()
+    # medtrain's runs train inside medtrain.trainer.train, which runs the frozen fp32 layers
+    # through oneDNN (medtrain.cpu_linear); a plain TRL run does not
+    mine = config != "trl-defaults"
+    with onednn_frozen_linears(trainer.model) if mine else contextlib.nullcontext():
+        trainer.train()
     (w0, c0, n0), (w1, c1, n1) = marks[0], marks[-1]
     tokens, seconds, cpu = n1 - n0, w1 - w0, c1 - c0
     micro = (len(marks) - 1) * trainer.args.gradient_accumulation_steps
