@@ -18,6 +18,7 @@ from medeval.errors import EvalInputError
 from medeval.generation import GenerationSettings, generate
 from medeval.models import load_model, load_tokenizer
 from medeval.runs import load_run
+from testsupport.switched import switched, switched_at_each_head_call
 
 SYSTEM = {"role": "system", "content": "Answer briefly."}
 HISTORIES = {  # different lengths: the two rows of the batch are padded differently
@@ -130,15 +131,8 @@ def test_a_generation_error_reaches_the_reader(
 
 def test_both_sides_decode_through_onednn_and_the_layers_come_back(pair: PairChat) -> None:
     model = pair.model
-    switched: list[int] = []
-    head = model.get_output_embeddings()
-    hook = head.register_forward_pre_hook(
-        lambda *_: switched.append(sum("forward" in vars(m) for m in model.modules()))
-    )
-    try:
+    with switched_at_each_head_call(model) as seen:
         list(pair.stream(HISTORIES, GenerationSettings(max_new_tokens=3)))
-    finally:
-        hook.remove()
     linears = sum(type(m) is torch.nn.Linear for m in model.modules())
-    assert switched and set(switched) == {linears}
-    assert sum("forward" in vars(m) for m in model.modules()) == 0
+    assert seen and set(seen) == {linears}
+    assert switched(model) == 0

@@ -4,6 +4,7 @@ from peft import LoraConfig, get_peft_model
 
 from medeval.cpu_linear import onednn_linears
 from medeval.loglik import score_pairs
+from testsupport.switched import switched, switched_at_each_head_call
 from testsupport.tiny import ARCHITECTURES, tiny_causal_lm
 
 IDS = torch.tensor([[5, 9, 40, 41, 42, 43, 44, 7], [100, 101, 102, 103, 104, 105, 106, 107]])
@@ -12,10 +13,6 @@ IDS = torch.tensor([[5, 9, 40, 41, 42, 43, 44, 7], [100, 101, 102, 103, 104, 105
 def logits(model: torch.nn.Module) -> torch.Tensor:
     with torch.inference_mode():
         return model(input_ids=IDS, use_cache=False).logits
-
-
-def switched(model: torch.nn.Module) -> int:
-    return sum("forward" in vars(m) for m in model.modules())
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
@@ -83,8 +80,7 @@ def test_a_torch_without_the_op_keeps_its_own_path(monkeypatch: pytest.MonkeyPat
 
 def test_the_scorer_runs_its_forward_passes_through_onednn() -> None:
     model = tiny_causal_lm("llama", vocab_size=128).eval()
-    seen: list[int] = []
-    model.lm_head.register_forward_pre_hook(lambda *_: seen.append(switched(model)))
-    score_pairs(model, [([5, 9, 40], [41, 42]), ([7, 8], [9])])
+    with switched_at_each_head_call(model) as seen:
+        score_pairs(model, [([5, 9, 40], [41, 42]), ([7, 8], [9])])
     assert seen == [sum(isinstance(m, torch.nn.Linear) for m in model.modules())]
     assert switched(model) == 0

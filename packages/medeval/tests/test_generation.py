@@ -4,6 +4,7 @@ from transformers import GenerationConfig
 
 from medeval.chat import render_prompt, stop_token_ids
 from medeval.generation import GenerationSettings, generate, rules_note
+from testsupport.switched import switched, switched_at_each_head_call
 from testsupport.templates import SYSTEM
 from testsupport.tiny import tiny_chat_llama
 from testsupport.tokenizers import chatml_byte_tokenizer
@@ -90,14 +91,8 @@ def test_decoding_runs_through_onednn_and_gives_the_layers_back(
     setup: tuple[torch.nn.Module, object, list[str]],
 ) -> None:
     model, tokenizer, prompts = setup
-    switched: list[int] = []
-    hook = model.lm_head.register_forward_pre_hook(
-        lambda *_: switched.append(sum("forward" in vars(m) for m in model.modules()))
-    )
-    try:
+    with switched_at_each_head_call(model) as seen:
         generate(model, tokenizer, prompts[:2], GenerationSettings(max_new_tokens=3))
-    finally:
-        hook.remove()
     linears = sum(isinstance(m, torch.nn.Linear) for m in model.modules())
-    assert switched and set(switched) == {linears}
-    assert sum("forward" in vars(m) for m in model.modules()) == 0
+    assert seen and set(seen) == {linears}
+    assert switched(model) == 0

@@ -3,6 +3,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 
 from medtrain.cpu_linear import onednn_frozen_linears
+from testsupport.switched import switched
 from testsupport.tiny import ARCHITECTURES, tiny_causal_lm
 
 IDS = torch.tensor([[5, 9, 40, 41, 42, 43, 44, 7], [100, 101, 102, 103, 104, 105, 106, 107]])
@@ -20,10 +21,6 @@ def loss_and_grads(model: torch.nn.Module) -> tuple[torch.Tensor, dict[str, torc
     loss.backward()
     grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
     return loss.detach(), grads
-
-
-def switched(model: torch.nn.Module) -> int:
-    return sum("forward" in vars(m) for m in model.modules())
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
