@@ -1,6 +1,7 @@
 import pytest
 import torch
 from peft import LoraConfig, get_peft_model
+from transformers.models.llama.modeling_llama import LlamaMLP
 
 from medeval.cpu_linear import onednn_linears
 from medeval.loglik import score_pairs
@@ -21,7 +22,8 @@ def test_every_family_computes_the_same_logits_and_gets_its_layers_back(arch: st
     linears = sum(isinstance(m, torch.nn.Linear) for m in model.modules())
     expected = logits(model)
     with onednn_linears(model) as count:
-        assert count == linears == switched(model)
+        # every layer's gated MLP (SiLU, or Gemma's tanh GELU) runs as one fused chain too
+        assert count == linears + model.config.num_hidden_layers == switched(model)
         assert torch.allclose(logits(model), expected, atol=1e-5, rtol=1e-4)
     assert switched(model) == 0
     assert torch.equal(logits(model), expected)
@@ -34,8 +36,10 @@ def test_a_lora_adapter_runs_its_base_and_low_rank_layers_through_onednn() -> No
     expected = logits(model)
     with onednn_linears(model) as count:
         # each adapted projection: its base layer plus lora_A and lora_B (the wrapper is not a
-        # plain nn.Linear and keeps its own forward, which adds the scaled low-rank product)
-        assert count == sum(type(m) is torch.nn.Linear for m in model.modules())
+        # plain nn.Linear and keeps its own forward, which adds the scaled low-rank product);
+        # the MLPs, not adapted, are fused
+        plain = sum(type(m) is torch.nn.Linear for m in model.modules())
+        assert count == plain + base.config.num_hidden_layers
         assert torch.allclose(logits(model), expected, atol=1e-5, rtol=1e-4)
     assert switched(model) == 0
 
@@ -56,8 +60,62 @@ def test_half_precision_other_devices_subclasses_and_nested_blocks_are_left_alon
     with onednn_linears(model) as outer, onednn_linears(model) as inner:
         assert (outer, inner) == (switched(model), 0)
         assert "forward" not in vars(model.lm_head)
-    assert outer == sum(isinstance(m, torch.nn.Linear) for m in model.modules()) - 1
+    assert outer == sum(isinstance(m, torch.nn.Linear) for m in model.modules()) - 1 + 2  # MLPs
     assert switched(model) == 0
+
+
+class ShiftedMLP(LlamaMLP):
+    """The gated product moved by `shift` times its largest output."""
+
+    shift = 0.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().forward(x)
+        return out + self.shift * out.abs().max()
+
+
+@pytest.mark.parametrize(("shift", "fused"), [(1e-6, 1), (1e-2, 0)])
+def test_an_mlp_counts_as_the_gated_product_within_rounding_of_its_output_scale(
+    shift: float, fused: int
+) -> None:
+    """Summation order moves SmolLM2's MLP outputs (400-3,000 on a unit input) by ~1e-6 of their
+    largest, which is more than an elementwise 1e-4 on the outputs near zero."""
+    model = tiny_causal_lm("llama", vocab_size=128).eval()
+    mlp = model.model.layers[0].mlp
+    with torch.no_grad():
+        mlp.gate_proj.weight.mul_(300)
+        mlp.up_proj.weight.mul_(300)
+    mlp.__class__ = ShiftedMLP
+    mlp.shift = shift
+    assert mlp(torch.randn(1, 3, 32)).abs().max() > 100
+    with onednn_linears(model) as count:
+        assert count == sum(isinstance(m, torch.nn.Linear) for m in model.modules()) + 1 + fused
+        assert ("forward" in vars(mlp)) == bool(fused)
+
+
+class SummedMLP(LlamaMLP):
+    """Gate, up and down projections and an activation, but not the gated product."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down_proj(self.act_fn(self.gate_proj(x)) + self.up_proj(x))
+
+
+def test_an_mlp_is_fused_only_as_the_gated_product_of_a_known_activation() -> None:
+    model = tiny_causal_lm("llama", vocab_size=128).eval()
+    first, second = (layer.mlp for layer in model.model.layers)
+    first.__class__ = SummedMLP
+    second.act_fn = torch.nn.GELU()  # exact GELU: oneDNN's "gelu" post-op without tanh
+    linears = sum(isinstance(m, torch.nn.Linear) for m in model.modules())
+    expected = logits(model)
+    with onednn_linears(model) as count:
+        assert count == linears + 1 == switched(model)
+        assert "forward" not in vars(first) and "forward" in vars(second)
+        assert torch.allclose(logits(model), expected, atol=1e-5, rtol=1e-4)
+    second.act_fn = torch.nn.Hardswish()  # no post-op listed for it
+    expected = logits(model)
+    with onednn_linears(model) as count:
+        assert count == linears == switched(model)
+        assert torch.allclose(logits(model), expected, atol=1e-5, rtol=1e-4)
 
 
 def test_the_layers_come_back_when_the_block_raises() -> None:
@@ -82,5 +140,5 @@ def test_the_scorer_runs_its_forward_passes_through_onednn() -> None:
     model = tiny_causal_lm("llama", vocab_size=128).eval()
     with switched_at_each_head_call(model) as seen:
         score_pairs(model, [([5, 9, 40], [41, 42]), ([7, 8], [9])])
-    assert seen == [sum(isinstance(m, torch.nn.Linear) for m in model.modules())]
+    assert seen == [sum(isinstance(m, torch.nn.Linear) for m in model.modules()) + 2]  # + MLPs
     assert switched(model) == 0

@@ -11,13 +11,16 @@ the op is probed first and anything it cannot take keeps torch's path. Handing o
 as they are, with no packed copy, was slower over the parity suite (86 s against 82; MMLU medical
 genetics 5.3 s against 4.3): its unpacked path loses most on small batches (179-249 against
 246-362 GFLOP/s at 16 rows). medtrain's training twin of this module reads the weights unpacked,
-which measured faster there.
+which measured faster there. Each gated MLP (gate, up and down projections around an activation,
+as in every family here) runs as one chain, its activation and product fused into oneDNN's
+gate and up products.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import torch
@@ -50,10 +53,17 @@ def _convertible(module: torch.nn.Module) -> bool:
     )
 
 
-def _onednn_forward(module: torch.nn.Linear) -> Callable[[torch.Tensor], torch.Tensor]:
-    packed = torch.ops.mkldnn._reorder_linear_weight(module.weight.detach(), PACK_ROWS)
-    bias = None if module.bias is None else module.bias.detach()
+def _pack(module: torch.nn.Linear) -> torch.Tensor:
+    return torch.ops.mkldnn._reorder_linear_weight(module.weight.detach(), PACK_ROWS)
 
+
+def _bias(module: torch.nn.Linear) -> torch.Tensor | None:
+    return None if module.bias is None else module.bias.detach()
+
+
+def _linear_forward(
+    packed: torch.Tensor, bias: torch.Tensor | None
+) -> Callable[[torch.Tensor], torch.Tensor]:
     def forward(x: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
         return out
@@ -61,11 +71,66 @@ def _onednn_forward(module: torch.nn.Linear) -> Callable[[torch.Tensor], torch.T
     return forward
 
 
+ACTIVATIONS: tuple[tuple[str, str, Callable[[torch.Tensor], torch.Tensor]], ...] = (
+    ("swish", "", torch.nn.functional.silu),
+    ("gelu", "tanh", partial(torch.nn.functional.gelu, approximate="tanh")),
+    ("gelu", "none", torch.nn.functional.gelu),
+)
+"""oneDNN's post-op name and algorithm for each activation of the families' gated MLPs, beside
+torch's own function."""
+
+
+def _onednn_activation(act: Any) -> tuple[str, str] | None:
+    """The post-op computing `act`, recognised by its outputs (transformers has several classes
+    for one function, and a family may swap them)."""
+    if not callable(act):
+        return None
+    probe = torch.linspace(-6, 6, 97)
+    for attr, algorithm, reference in ACTIVATIONS:
+        if torch.allclose(act(probe), reference(probe), atol=1e-6):
+            return attr, algorithm
+    return None
+
+
+def _gated_mlp_forward(
+    block: torch.nn.Module, packed: dict[torch.nn.Module, torch.Tensor]
+) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """`down(act(gate(x)) * up(x))` with the activation and the product done by oneDNN inside the
+    gate and up products, or None where `block` is not such an MLP of switched layers or computes
+    something else. Fusing saves two elementwise passes over the widest activations: 3-9% of a
+    task's time (100 items, alternating, fastest of 3: MedQA 13.0 s against 13.4, MMLU college
+    medicine 6.9 against 7.4, PubMedQA 26.2 against 28.4)."""
+    layers: list[Any] = [getattr(block, n, None) for n in ("gate_proj", "up_proj", "down_proj")]
+    activation = _onednn_activation(getattr(block, "act_fn", None))
+    if activation is None or not all(layer in packed for layer in layers):
+        return None
+    attr, algorithm = activation
+    gate, up, down = ((packed[layer], _bias(layer)) for layer in layers)
+    ops = torch.ops.mkldnn
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        hidden = ops._linear_pointwise(x, *gate, attr, [], algorithm)
+        hidden = ops._linear_pointwise.binary(x, hidden, *up, "mul")
+        out: torch.Tensor = ops._linear_pointwise(hidden, *down, "none", [], "")
+        return out
+
+    probe = torch.randn(1, 3, layers[0].in_features, generator=torch.Generator().manual_seed(0))
+    try:
+        fused, own = forward(probe), block.forward(probe)
+    except (TypeError, RuntimeError):  # its forward wants more than the hidden states
+        return None
+    # summation order moves the fused chain by ~1e-6 of the output's scale; another function
+    # moves it by the scale itself
+    same = bool((fused - own).abs().max() <= 1e-4 * own.abs().max())
+    return forward if same else None
+
+
 @contextmanager
 def onednn_linears(model: Any) -> Iterator[int]:
     """Run the model's fp32 CPU linear layers (its blocks, its output head, a LoRA adapter's
-    base and low-rank layers) through oneDNN inside the block; yields how many were switched
-    (0 on a GPU, in half precision, or where this torch lacks the op).
+    base and low-rank layers) through oneDNN inside the block, each gated MLP of them as one
+    fused chain; yields how many modules were switched, layers and MLPs (0 on a GPU, in half
+    precision, or where this torch lacks the op).
 
     For inference only: no gradient reaches the packed copies, and the weights must not change
     inside the block. They are copied into oneDNN's layout once, on entry: a second copy of the
@@ -73,15 +138,23 @@ def onednn_linears(model: Any) -> Iterator[int]:
     since only each module's `forward` is replaced; results equal torch's to fp32 rounding
     (summation order).
     """
-    modules = [m for m in model.modules() if _convertible(m)]
-    if not modules or not _onednn_works():
+    linears = [m for m in model.modules() if _convertible(m)]
+    if not linears or not _onednn_works():
         yield 0
         return
-    with torch.no_grad():
-        for module in modules:
-            module.forward = _onednn_forward(module)
+    switched: list[torch.nn.Module] = []
     try:
-        yield len(modules)
+        with torch.no_grad():
+            packed = {m: _pack(m) for m in linears}
+            for module in linears:
+                module.forward = _linear_forward(packed[module], _bias(module))
+                switched.append(module)
+            for block in model.modules():
+                fused = _gated_mlp_forward(block, packed)
+                if fused is not None:
+                    block.forward = fused
+                    switched.append(block)
+        yield len(switched)
     finally:
-        for module in modules:
+        for module in switched:
             del module.forward
