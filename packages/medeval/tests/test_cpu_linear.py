@@ -118,6 +118,19 @@ def test_an_mlp_is_fused_only_as_the_gated_product_of_a_known_activation() -> No
         assert torch.allclose(logits(model), expected, atol=1e-5, rtol=1e-4)
 
 
+def test_an_mlp_whose_forward_is_already_replaced_keeps_it() -> None:
+    """As accelerate's hooks replace a module's forward: fusing would drop them, and leaving the
+    block would delete them."""
+    model = tiny_causal_lm("llama", vocab_size=128).eval()
+    mlp = model.model.layers[0].mlp
+    hooked = mlp.forward
+    mlp.forward = hooked
+    with onednn_linears(model) as count:
+        assert count == sum(isinstance(m, torch.nn.Linear) for m in model.modules()) + 1
+        assert vars(mlp)["forward"] is hooked
+    assert vars(mlp)["forward"] is hooked
+
+
 def test_the_layers_come_back_when_the_block_raises() -> None:
     model = tiny_causal_lm("llama", vocab_size=128).eval()
     with pytest.raises(KeyError), onednn_linears(model):
