@@ -196,9 +196,9 @@ def worker(config: str, n_rows: int, dataset: str) -> dict[str, Any]:
     """Train one configuration for an epoch over the rows; its measurements."""
     from transformers import TrainerCallback, set_seed
 
-    from medtrain.cpu_linear import onednn_frozen_linears
     from medtrain.data import prepare
     from medtrain.models import load_tokenizer, resolve_base
+    from medtrain.trainer import cpu_paths
 
     rss = {"imported": rss_mb()}
     recipe, default = recipe_for(config, dataset), recipe_for("default", dataset)
@@ -222,10 +222,10 @@ def worker(config: str, n_rows: int, dataset: str) -> dict[str, Any]:
     build = trl_defaults_trainer if config == "trl-defaults" else medtrain_trainer
     trainer = build(config, recipe, rows, run, [Clock()])
     rss["trainer_ready"] = rss_mb()
-    # medtrain's runs train inside medtrain.trainer.train, which runs the frozen fp32 layers
-    # through oneDNN (medtrain.cpu_linear); a plain TRL run does not
+    # medtrain's runs train inside medtrain.trainer.train, which runs them in its CPU paths (the
+    # frozen fp32 layers through oneDNN, packed rows attended per example); a plain TRL run does not
     mine = config != "trl-defaults"
-    with onednn_frozen_linears(trainer.model) if mine else contextlib.nullcontext():
+    with cpu_paths(trainer.model, 1) if mine else contextlib.nullcontext():
         trainer.train()
     (w0, c0, n0), (w1, c1, n1) = marks[0], marks[-1]
     tokens, seconds, cpu = n1 - n0, w1 - w0, c1 - c0

@@ -18,7 +18,7 @@ import pytest
 import torch
 import yaml
 
-from medtrain import cpu_linear
+from medtrain import cpu_linear, packed_attention
 from medtrain.recipes import load_recipe
 from medtrain.trainer import train
 from testsupport.recipes import STEPS
@@ -84,6 +84,25 @@ def test_same_seed_same_loss_curve_with_the_frozen_layers_through_onednn(
     assert losses(again) == losses(finished_run)
     # the tiny Mistral's 2 layers x 7 base projections and its output head
     assert switched == [(15, 15)]
+
+
+def test_packed_rows_train_one_example_at_a_time(
+    recipe_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training packs several examples into a row; attention splits it at each example (and the
+    model gets transformers' SDPA back for what comes after training)."""
+    cuts: list[list[int] | None] = []
+    real = packed_attention.example_sizes
+
+    def spy(position_ids: Any) -> list[int] | None:
+        cuts.append(real(position_ids))
+        return cuts[-1]
+
+    monkeypatch.setattr(packed_attention, "example_sizes", spy)
+    run = train(load_recipe(str(recipe_file), ["data.packing=true"]), tmp_path / "packed")
+    split = [sizes for sizes in cuts if sizes]
+    assert split and all(len(sizes) >= 2 for sizes in split)
+    assert json.loads((run / "trainer_stats.json").read_text())["global_step"] == STEPS
 
 
 @pytest.mark.parametrize("sets", [[], ["data.packing=true"]], ids=["padded", "packing"])

@@ -131,8 +131,6 @@ def train(
     import torch.distributed as dist
     from transformers import set_seed
 
-    from medtrain.cpu_linear import onednn_frozen_linears
-
     check_machine(recipe, force)
     check_options(recipe)
     if recipe.training.num_threads:
@@ -170,12 +168,7 @@ def train(
     else:
         runs.trim_loss_csv(run / "loss.csv", int(checkpoint.name.split("-")[-1]))
         before = answer_loss.load_scores(before_path)
-    # one process on a CPU: the frozen layers' products through oneDNN (cpu_linear); sharded
-    # training moves the weights, so it keeps torch's path
-    products = (
-        onednn_frozen_linears(trainer.model) if args.world_size == 1 else contextlib.nullcontext()
-    )
-    with products:
+    with cpu_paths(trainer.model, args.world_size):
         start = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         runtime = time.perf_counter() - start
@@ -208,6 +201,24 @@ def train(
         }
         write_outputs(run, recipe, stats)
     return run
+
+
+@contextlib.contextmanager
+def cpu_paths(model: Any, world_size: int) -> Iterator[None]:
+    """What training runs differently on a CPU: the frozen layers' products through oneDNN
+    (cpu_linear) and each LoRA update added in one product (fused_lora), both in one process only
+    as sharded training moves the weights, and each example of a packed row attended on its own
+    (packed_attention). Each is a no-op on a GPU."""
+    from medtrain.cpu_linear import onednn_frozen_linears
+    from medtrain.fused_lora import fused_lora_layers
+    from medtrain.packed_attention import per_example_attention
+
+    with contextlib.ExitStack() as stack:
+        if world_size == 1:
+            stack.enter_context(onednn_frozen_linears(model))
+            stack.enter_context(fused_lora_layers(model))
+        stack.enter_context(per_example_attention(model))
+        yield
 
 
 def save_adapter(trainer: Any, folder: Path) -> None:
