@@ -4,6 +4,7 @@ to peft."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -90,3 +91,33 @@ def test_the_layers_come_back_after_an_exception() -> None:
     with pytest.raises(RuntimeError, match="interrupted"), fused_lora_layers(model):
         raise RuntimeError("interrupted")
     assert switched(model) == 0
+
+
+def bf16_base() -> Any:
+    """bfloat16 weights under fp32 LoRA, as medtrain's bf16 precision loads a model."""
+    model = lora_model().to(torch.bfloat16)
+    for name, param in model.named_parameters():
+        if "lora_" in name:
+            param.data = param.data.float()
+    return model
+
+
+CALLS: dict[str, tuple[Any, dict[str, Any], Any]] = {
+    "mixed batch": (lora_model, {"adapter_names": ["default", "__base__"]}, nullcontext),
+    "autocast": (lora_model, {}, lambda: torch.autocast("cpu", dtype=torch.bfloat16)),
+    "bf16 input": (bf16_base, {}, nullcontext),
+}
+
+
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_calls_it_does_not_fuse_run_peft_and_give_peft_results(call: str) -> None:
+    """A mixed batch (one adapter per row), autocast, and half-precision input reach peft's own
+    forward inside the block, on layers it switched."""
+    build, kwargs, context = CALLS[call]
+    model = build().eval()
+    with torch.no_grad():
+        with context():
+            own = model(input_ids=IDS, **kwargs).logits
+        with fused_lora_layers(model) as count, context():
+            assert count == LAYERS
+            assert torch.equal(model(input_ids=IDS, **kwargs).logits, own)

@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 
+from medtrain.switched import switched_forwards
+
 
 def _product(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """x weightᵀ + bias by oneDNN."""
@@ -89,10 +91,5 @@ def onednn_frozen_linears(model: Any) -> Iterator[int]:
     if not modules or not _onednn_works():
         yield 0
         return
-    for module in modules:
-        module.forward = _onednn_forward(module)
-    try:
-        yield len(modules)
-    finally:
-        for module in modules:
-            del module.forward
+    with switched_forwards(modules, _onednn_forward) as count:
+        yield count

@@ -18,17 +18,23 @@ from typing import Any
 import torch
 from peft.tuners.lora.layer import Linear
 
+from medtrain.switched import switched_forwards
+
+
+def _plain_now(module: Any, name: str) -> bool:
+    """Adapter `name` alone active, not merged, not disabled: checked when a layer is switched and
+    again at each call, since peft's switches (disable_adapter, merge, set_adapter) can flip inside
+    the block, and then peft's own forward runs."""
+    return module.active_adapters == [name] and not module.merged and not module.disable_adapters
+
 
 def _plain(module: torch.nn.Module) -> bool:
     """A peft LoRA `Linear` whose forward is the vanilla update above: one active adapter, not
     merged or disabled, no variant (DoRA), no dropout or bias on the update, fp32 on the CPU."""
-    if type(module) is not Linear or "forward" in vars(module):
+    if type(module) is not Linear or "forward" in vars(module) or len(module.active_adapters) != 1:
         return False
-    active = module.active_adapters
-    if len(active) != 1 or module.merged or module.disable_adapters:
-        return False
-    name = active[0]
-    if name not in module.lora_A or name not in module.lora_B:
+    name = module.active_adapters[0]
+    if not _plain_now(module, name) or name not in module.lora_A or name not in module.lora_B:
         return False
     a, b = module.lora_A[name], module.lora_B[name]
     return (
@@ -42,12 +48,6 @@ def _plain(module: torch.nn.Module) -> bool:
     )
 
 
-def _plain_now(module: Any, name: str) -> bool:
-    """Still as `_plain` found it: peft's switches (disable_adapter, merge, set_adapter) can flip
-    inside the block, and then peft's own forward runs."""
-    return module.active_adapters == [name] and not module.merged and not module.disable_adapters
-
-
 def _fused_forward(module: Any) -> Callable[..., torch.Tensor]:
     name = module.active_adapters[0]
     base, lora_a, lora_b = module.base_layer, module.lora_A[name], module.lora_B[name]
@@ -55,7 +55,13 @@ def _fused_forward(module: Any) -> Callable[..., torch.Tensor]:
     own = type(module).forward
 
     def forward(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-        if args or kwargs or x.dtype != torch.float32 or not _plain_now(module, name):
+        if (
+            args  # peft's mixed batch (adapter_names)
+            or kwargs
+            or x.dtype != torch.float32
+            or torch.is_autocast_enabled("cpu")  # peft rounds each op to half precision
+            or not _plain_now(module, name)
+        ):
             out: torch.Tensor = own(module, x, *args, **kwargs)
             return out
         result = base(x)
@@ -76,11 +82,5 @@ def fused_lora_layers(model: Any) -> Iterator[int]:
     """Inside the block, each plain LoRA layer of the model adds its update in one product;
     yields how many were switched. Not for sharded training (FSDP, DeepSpeed), which moves the
     weights."""
-    modules = [m for m in model.modules() if _plain(m)]
-    for module in modules:
-        module.forward = _fused_forward(module)
-    try:
-        yield len(modules)
-    finally:
-        for module in modules:
-            del module.forward
+    with switched_forwards([m for m in model.modules() if _plain(m)], _fused_forward) as count:
+        yield count

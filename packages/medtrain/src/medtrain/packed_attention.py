@@ -28,7 +28,9 @@ NAME = "medtrain_per_example_sdpa"
 
 def example_sizes(position_ids: torch.Tensor | None) -> list[int] | None:
     """Lengths of the examples of a one-row batch, cut where the position ids do not go on by
-    one (transformers' own rule for packed rows); None for a batch it does not split."""
+    one (transformers' own rule for packed rows); None for a batch it does not split. Each layer
+    recomputes them from the same ids: 27 us a call, 1.6 ms of a 512-token row's 2.4 s step on
+    smollm2-cpu (30 layers, forward and checkpointed recompute), too little to cache."""
     if position_ids is None or position_ids.shape[0] != 1 or position_ids.shape[1] < 2:
         return None
     positions = position_ids[0]
