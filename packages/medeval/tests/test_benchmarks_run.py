@@ -81,4 +81,6 @@ def test_the_weights_are_packed_for_onednn_once_for_every_task_and_model(
     run_tasks(*peft_model, tasks, MODELS, batch_size=8)
     model = peft_model[0]
     linears = sum(type(m) is torch.nn.Linear for m in model.modules())
-    assert len(packed) == linears + 1  # each linear once, and the probe
+    adapted = sum(hasattr(m, "lora_A") for m in model.modules())  # their merged weights
+    assert adapted > 0
+    assert len(packed) == linears + adapted + 1  # each once, and the probe

@@ -134,6 +134,8 @@ def test_both_sides_decode_through_onednn_and_the_layers_come_back(pair: PairCha
     with switched_at_each_head_call(model) as seen:
         list(pair.stream(HISTORIES, GenerationSettings(max_new_tokens=3)))
     linears = sum(type(m) is torch.nn.Linear for m in model.modules())
-    mlps = model.config.num_hidden_layers  # not adapted (q and v are): each fused
-    assert seen and set(seen) == {linears + mlps}
+    adapted = sum(hasattr(m, "lora_A") for m in model.modules())  # q and v, merged
+    mlps = model.config.num_hidden_layers  # not adapted: each fused
+    assert adapted == 2 * mlps
+    assert seen and set(seen) == {linears + adapted + mlps}
     assert switched(model) == 0

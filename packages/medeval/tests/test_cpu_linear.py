@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 import torch
 from peft import LoraConfig, get_peft_model
@@ -29,19 +31,73 @@ def test_every_family_computes_the_same_logits_and_gets_its_layers_back(arch: st
     assert torch.equal(logits(model), expected)
 
 
-def test_a_lora_adapter_runs_its_base_and_low_rank_layers_through_onednn() -> None:
-    base = tiny_causal_lm("qwen2", vocab_size=128)  # q/k/v biases
-    config = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
-    model = get_peft_model(base, config).eval()
-    expected = logits(model)
+TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def lora_model(arch: str, targets: list[str] = TARGETS, **lora: Any) -> Any:
+    config = LoraConfig(r=4, target_modules=targets, init_lora_weights=False, **lora)
+    return get_peft_model(tiny_causal_lm(arch, vocab_size=128), config).eval()
+
+
+def base_logits(model: Any) -> torch.Tensor:
+    with model.disable_adapter():
+        return logits(model)
+
+
+def close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return torch.allclose(a, b, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+def test_every_family_runs_its_adapter_merged_and_its_base_under_disable_adapter(
+    arch: str,
+) -> None:
+    model = lora_model(arch)
+    blocks = model.config.num_hidden_layers
+    plain = sum(type(m) is torch.nn.Linear for m in model.modules())
+    finetuned, base = logits(model), base_logits(model)
+    assert not close(finetuned, base)
     with onednn_linears(model) as count:
-        # each adapted projection: its base layer plus lora_A and lora_B (the wrapper is not a
-        # plain nn.Linear and keeps its own forward, which adds the scaled low-rank product);
-        # the MLPs, not adapted, are fused
-        plain = sum(type(m) is torch.nn.Linear for m in model.modules())
-        assert count == plain + base.config.num_hidden_layers
-        assert torch.allclose(logits(model), expected, atol=1e-5, rtol=1e-4)
+        # the plain layers (bases, A, B, head), each adapted projection merged, each MLP fused
+        assert count == plain + len(TARGETS) * blocks + blocks == switched(model)
+        assert close(logits(model), finetuned)
+        assert close(base_logits(model), base)  # peft's switch reaches layers and MLPs
+        assert close(logits(model), finetuned)
     assert switched(model) == 0
+    assert torch.equal(logits(model), finetuned)
+
+
+def test_a_lora_adapter_on_biased_projections_merges_and_leaves_its_mlps_fused() -> None:
+    model = lora_model("qwen2", ["q_proj", "v_proj"])  # q/k/v biases
+    finetuned = logits(model)
+    with onednn_linears(model) as count:
+        plain = sum(type(m) is torch.nn.Linear for m in model.modules())
+        blocks = model.config.num_hidden_layers
+        assert count == plain + 2 * blocks + blocks
+        assert close(logits(model), finetuned)
+
+
+@pytest.mark.parametrize(
+    "lora", [{"use_dora": True}, {"lora_bias": True}], ids=["dora", "lora_bias"]
+)
+def test_adapters_that_do_not_add_a_plain_update_are_left_to_peft(lora: dict[str, Any]) -> None:
+    model = lora_model("llama", **lora)
+    finetuned = logits(model)
+    with onednn_linears(model) as count:
+        plain = sum(type(m) is torch.nn.Linear for m in model.modules())
+        assert count == plain  # no LoRA layer merged, no MLP of LoRA layers fused
+        assert close(logits(model), finetuned)
+
+
+def test_a_mixed_batch_reaches_peft() -> None:
+    model = lora_model("llama")
+    rows = ["default", "__base__"]  # one adapter per row
+    with torch.inference_mode():
+        mixed = model(input_ids=IDS, adapter_names=rows, use_cache=False).logits
+        with onednn_linears(model):
+            inside = model(input_ids=IDS, adapter_names=rows, use_cache=False).logits
+    assert close(inside, mixed)
+    assert close(mixed[0], logits(model)[0]) and close(mixed[1], base_logits(model)[1])
 
 
 class QuantizedLinear(torch.nn.Linear):
