@@ -89,6 +89,17 @@ def test_adapters_that_do_not_add_a_plain_update_are_left_to_peft(lora: dict[str
         assert close(logits(model), finetuned)
 
 
+def test_dropout_in_training_mode_reaches_peft() -> None:
+    model = lora_model("llama", lora_dropout=0.5).train()
+    with torch.inference_mode():
+        torch.manual_seed(0)
+        own = model(input_ids=IDS, use_cache=False).logits  # peft drops half of A's inputs
+        with onednn_linears(model):
+            torch.manual_seed(0)
+            inside = model(input_ids=IDS, use_cache=False).logits
+    assert close(inside, own)
+
+
 def test_a_mixed_batch_reaches_peft() -> None:
     model = lora_model("llama")
     rows = ["default", "__base__"]  # one adapter per row

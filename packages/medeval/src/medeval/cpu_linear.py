@@ -77,10 +77,17 @@ def _linear_forward(
 
 
 def _adapter_now(module: Any, name: str) -> bool:
-    """peft would add adapter `name`'s update alone: it is the one active adapter, not merged
-    into the weight, not disabled. Checked at each call: `disable_adapter()` and the like flip
-    these inside the block, and then peft's own forward runs."""
-    return module.active_adapters == [name] and not module.merged and not module.disable_adapters
+    """peft would add adapter `name`'s update alone and as it is: the one active adapter, not
+    merged into the weight, not disabled, no dropout in force. Checked at each call:
+    `disable_adapter()`, `train()` and the like flip these inside the block, and then peft's own
+    forward runs."""
+    dropout = module.training and type(module.lora_dropout[name]) is not torch.nn.Identity
+    return (
+        module.active_adapters == [name]
+        and not module.merged
+        and not module.disable_adapters
+        and not dropout
+    )
 
 
 def _mergeable(module: torch.nn.Module) -> str | None:
@@ -202,9 +209,9 @@ def onednn_linears(model: Any) -> Iterator[int]:
     For inference only: no gradient reaches the packed copies, and the weights must not change
     inside the block. They are copied into oneDNN's layout once, on entry: a second copy of the
     linear weights in memory while the block lasts (0.5 GB for SmolLM2-135M), and a third of each
-    LoRA layer's, merged. Hooks still run,
-    since only each module's `forward` is replaced; results equal torch's to fp32 rounding
-    (summation order).
+    LoRA layer's, merged. Hooks still run, since only each module's `forward` is replaced (a fused
+    MLP whose layers have hooks runs unfused); results equal torch's to fp32 rounding (summation
+    order).
     """
     linears = [m for m in model.modules() if _convertible(m)]
     if not linears or not _onednn_works():

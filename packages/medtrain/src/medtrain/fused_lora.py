@@ -56,8 +56,8 @@ def _fused_forward(module: Any) -> Callable[..., torch.Tensor]:
 
     def forward(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
         if (
-            args  # peft's mixed batch (adapter_names)
-            or kwargs
+            args
+            or kwargs  # peft's mixed batch (adapter_names)
             or x.dtype != torch.float32
             or torch.is_autocast_enabled("cpu")  # peft rounds each op to half precision
             or not _plain_now(module, name)
