@@ -4,6 +4,7 @@ from transformers import GenerationConfig
 
 from medeval.chat import render_prompt, stop_token_ids
 from medeval.generation import GenerationSettings, generate, rules_note
+from medeval.kv_cache import ReservedLayer
 from testsupport.switched import switched, switched_at_each_head_call
 from testsupport.templates import SYSTEM
 from testsupport.tiny import tiny_chat_llama
@@ -97,3 +98,21 @@ def test_decoding_runs_through_onednn_and_gives_the_layers_back(
     mlps = model.config.num_hidden_layers  # each fused into one chain
     assert seen and set(seen) == {linears + mlps}
     assert switched(model) == 0
+
+
+def test_decoding_reserves_the_answers_room_in_the_cache(
+    setup: tuple[torch.nn.Module, object, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, tokenizer, prompts = setup
+    caches: list[object] = []
+    own = type(model).generate
+
+    def spy(self: torch.nn.Module, *args: object, **kwargs: object) -> object:
+        caches.append(kwargs["cache"])
+        return own(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(model), "generate", spy)
+    generate(model, tokenizer, prompts[:2], GenerationSettings(max_new_tokens=5))
+    (cache,) = caches
+    assert all(isinstance(layer, ReservedLayer) for layer in cache.layers)
+    assert {layer.reserve for layer in cache.layers} == {5}

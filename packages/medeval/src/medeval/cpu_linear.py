@@ -118,15 +118,18 @@ def _merged_weight(module: Any, name: str) -> torch.Tensor:
     return module.base_layer.weight.detach() + module.scaling[name] * (b @ a).detach()
 
 
-def _merged_forward(module: Any, name: str, packed: torch.Tensor) -> Callable[..., torch.Tensor]:
-    own, bias = type(module).forward, _bias(module.base_layer)
+def _merged_forward(
+    module: Any, name: str, merged: Callable[[torch.Tensor], torch.Tensor]
+) -> Callable[..., torch.Tensor]:
+    """`merged` (the packed merged weight's product) where peft would add the adapter as it is;
+    peft's own forward otherwise."""
+    own = type(module).forward
 
     def forward(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
         if args or kwargs or not _adapter_now(module, name):  # kwargs: a mixed batch
             out: torch.Tensor = own(module, x, *args, **kwargs)
             return out
-        merged: torch.Tensor = torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [], "")
-        return merged
+        return merged(x)
 
     return forward
 
@@ -226,9 +229,8 @@ def onednn_linears(model: Any) -> Iterator[int]:
                 module.forward = _linear_forward(*packed[module])
                 switched.append(module)
             for module, name in adapters.items():
-                merged = _pack(_merged_weight(module, name))
-                packed[module] = (merged, _bias(module.base_layer))
-                module.forward = _merged_forward(module, name, merged)
+                packed[module] = (_pack(_merged_weight(module, name)), _bias(module.base_layer))
+                module.forward = _merged_forward(module, name, _linear_forward(*packed[module]))
                 switched.append(module)
             for block in model.modules():
                 fused = _gated_mlp_forward(block, packed, adapters)
