@@ -108,11 +108,17 @@ def test_decoding_reserves_the_answers_room_in_the_cache(
     own = type(model).generate
 
     def spy(self: torch.nn.Module, *args: object, **kwargs: object) -> object:
-        caches.append(kwargs["cache"])
+        caches.append(kwargs.get("cache"))
         return own(self, *args, **kwargs)
 
     monkeypatch.setattr(type(model), "generate", spy)
-    generate(model, tokenizer, prompts[:2], GenerationSettings(max_new_tokens=5))
+    settings = GenerationSettings(max_new_tokens=5, batch_size=4)
+    reserved = generate(model, tokenizer, prompts[:4], settings)
     (cache,) = caches
     assert all(isinstance(layer, ReservedLayer) for layer in cache.layers)
     assert {layer.reserve for layer in cache.layers} == {5}
+    # a generation config naming its own cache (Gemma-2's published "hybrid") keeps it:
+    # transformers refuses a cache passed beside one
+    monkeypatch.setattr(model.generation_config, "cache_implementation", "static")
+    assert generate(model, tokenizer, prompts[:4], settings) == reserved
+    assert caches[1:] == [None]

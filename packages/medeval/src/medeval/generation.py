@@ -13,7 +13,7 @@ from medeval.chat import stop_token_ids
 from medeval.cpu_linear import onednn_linears
 from medeval.ending import EndOnlyWhenLikely
 from medeval.errors import EvalInputError
-from medeval.kv_cache import reserved_cache
+from medeval.kv_cache import reserved_cache_kwargs
 from medeval.repeats import NoRepeatInAnswer
 
 NO_REPEAT_NGRAM = 3
@@ -155,7 +155,7 @@ def generate(
                 max_new_tokens=settings.max_new_tokens,
                 eos_token_id=stops,
                 pad_token_id=pad_id,
-                cache=reserved_cache(model.config, settings.max_new_tokens),
+                **reserved_cache_kwargs(model, settings.max_new_tokens),
                 **decoding_kwargs(settings, width, stops),
             )
             for row, i in enumerate(chunk):

@@ -86,3 +86,17 @@ def reserved_cache(config: Any, reserve: int) -> DynamicCache:
         ReservedLayer(reserve) if type(layer) is DynamicLayer else layer for layer in cache.layers
     ]
     return cache
+
+
+def reserved_cache_kwargs(model: Any, reserve: int) -> dict[str, Any]:
+    """`generate()` arguments handing `model` a reserved cache where transformers would build a
+    plain `DynamicCache`; none where the model's generation config names another cache (Gemma-2's
+    published one asks for "hybrid", and transformers refuses a cache beside it) or the model
+    cannot take a `DynamicCache` at all."""
+    config = getattr(model, "generation_config", None)
+    dynamic = getattr(model, "_supports_default_dynamic_cache", None)
+    if config is None or config.cache_implementation is not None or config.use_cache is False:
+        return {}
+    if dynamic is None or not dynamic():
+        return {}
+    return {"cache": reserved_cache(model.config, reserve)}
