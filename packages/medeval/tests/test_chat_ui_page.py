@@ -130,6 +130,12 @@ def test_question_is_answered_by_both_models_side_by_side(
     assert "above 1/2" in rules and "no 3 tokens of an answer repeated" in rules
     screenshot(page, tmp_path, "chat-desktop-empty")
     page.get_by_role("button", name="What is asthma?").click()
+    # a person presses Send once the question shows in the box; the example's values come back
+    # from the server, and a Send before them asked an empty question (a CI run, 2026-12-01)
+    page.wait_for_function(
+        "() => document.querySelector('#question textarea').value === 'What is asthma?'",
+        timeout=WAIT_MS,
+    )
     page.locator("#send").click()
     wait_answered(page, 1)
     base, tuned = bot_texts(page, "base"), bot_texts(page, "finetuned")
