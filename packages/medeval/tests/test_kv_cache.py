@@ -15,7 +15,7 @@ def _states(batch: int, length: int, seed: int) -> tuple[torch.Tensor, torch.Ten
     )
 
 
-def test_layer_equals_concatenation_through_growth_crop_and_batch_selection() -> None:
+def test_layer_equals_concatenation_through_growth_crop_batch_selection_and_reset() -> None:
     reserved, plain = ReservedLayer(reserve=2), DynamicLayer()
     steps = [5, 1, 1, 1, 3, 1]  # the prompt, then more than the 2 reserved positions
     for seed, length in enumerate(steps):
@@ -35,6 +35,11 @@ def test_layer_equals_concatenation_through_growth_crop_and_batch_selection() ->
         )
         assert all(torch.equal(g, w) for g, w in zip(got, want, strict=True))
     assert reserved.get_seq_length() == plain.get_seq_length() == sum(steps) - 2 + 5
+    reserved.reset()  # a reused cache starts over, its buffers released
+    plain.reset()
+    assert reserved.get_seq_length() == 0
+    got, want = reserved.update(*_states(1, 3, 20)), plain.update(*_states(1, 3, 20))
+    assert all(torch.equal(g, w) for g, w in zip(got, want, strict=True))
 
 
 def test_layer_writes_in_place_while_its_room_lasts() -> None:
