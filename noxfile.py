@@ -151,9 +151,9 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def eval_parity(session: nox.Session) -> None:
     """lm-evaluation-harness itself vs medeval on the same items and model (SmolLM2-135M-Instruct):
-    both accuracies, same picks, wall times, compute bound, in artifacts/bench/eval_parity.json
-    (`-- --limit N --task NAME --repeats N`). Not in CI: about 7 minutes per repeat on 2 idle cores
-    at 100 items per task."""
+    both accuracies, same picks, wall times, compute bound and its ceiling with the attention
+    free, in artifacts/bench/eval_parity.json (`-- --limit N --task NAME --repeats N`). Not in CI:
+    about 12 minutes per repeat on 2 idle cores at 100 items per task."""
     _install_stack(session, "test")
     session.run("python", "-m", "benchmarks.eval_parity", *session.posargs)
 

@@ -10,7 +10,9 @@ With `--repeats N` the tools alternate N times per task and each one's fastest t
 Compute bound: the forward FLOPs of the tokens medeval processes (formula in `flops`) over the
 matmul peak measured just before and after each task with the model's own linear-layer shapes,
 by the faster of torch's two fp32 CPU kernels (MKL's, which `F.linear` and the harness use, and
-oneDNN's, which medeval's scorer uses).
+oneDNN's, which medeval's scorer uses). Then medeval runs the items again with torch's attention
+kernel answering at no cost (`benchmarks/parity/ceiling.py`): the fraction no attention kernel
+could pass, and the one an attention at the matmul peak would reach.
 Writes artifacts/bench/eval_parity.json. Run: `nox -s eval_parity [-- --limit 100]`.
 """
 
@@ -27,8 +29,15 @@ from typing import Any
 
 import torch
 
+from benchmarks.parity.ceiling import ceiling, fractions
 from benchmarks.parity.harness_docs import TASKS_DIR, harness_config, task_items, write_data
-from benchmarks.parity.roofline import KERNELS, flops, forward_inputs, matmul_peak
+from benchmarks.parity.roofline import (
+    KERNELS,
+    attention_flops,
+    flops,
+    forward_inputs,
+    matmul_peak,
+)
 from medeval.benchmarks import encode_question, score_questions, stratified_subset
 from medeval.tasks import TaskSpec, load_questions, suite
 
@@ -95,7 +104,8 @@ def compare(
 ) -> dict:
     """One task: the same items through both tools, alternately `repeats` times (each tool's
     fastest time counts: other work on a shared machine only ever slows a run down), with the
-    matmul peak measured before each round and after the last."""
+    matmul peak measured before each round and after the last; then medeval's attention-free
+    ceiling, `repeats` times."""
     questions = stratified_subset(load_questions(spec, ROOT / "data" / "eval"), limit)
     ids = [q.id for q in questions]
     data_file = write_data(spec, task_items(spec, ROOT / "data" / "eval", ids), data)
@@ -113,6 +123,9 @@ def compare(
     inputs = forward_inputs([encode_question(tokenizer, q) for q in ours["questions"]])
     work = flops(model, inputs)
     achieved = work / medeval_s
+    headroom = ceiling(
+        model, tokenizer, ours["questions"], work, attention_flops(model, inputs), peak, repeats
+    )
     mismatched = [i for i in ids if theirs[i] != ours["picks"][i]]
     return {
         "items": len(ids),
@@ -128,6 +141,7 @@ def compare(
         "peak_gflop_per_s": peak / 1e9,
         "peak_gflop_per_s_by_kernel": {name: rate / 1e9 for name, rate in by_kernel.items()},
         "fraction_of_peak": achieved / peak,
+        "ceiling": headroom,
     }
 
 
@@ -163,6 +177,16 @@ def profile_medeval(model: Any, tokenizer: Any) -> dict[str, Any]:
     shares = {e.key: e.self_cpu_time_total / total for e in events[:15]}
     matmul = sum(e.self_cpu_time_total for e in events if e.key in MATMUL_OPS)
     return {"matmul_share": matmul / total, "top_ops": shares}
+
+
+def suite_ceiling(tasks: dict[str, dict[str, Any]], peak_gflop_per_s: float) -> dict[str, float]:
+    """The tasks' attention-free ceilings summed over the suite (against the suite's peak)."""
+    return fractions(
+        1e12 * sum(t["tflop"] for t in tasks.values()),
+        sum(t["ceiling"]["attention_free_seconds"] for t in tasks.values()),
+        1e9 * sum(t["ceiling"]["attention_gflop"] for t in tasks.values()),
+        1e9 * peak_gflop_per_s,
+    )
 
 
 def verdict(row: dict[str, Any]) -> dict[str, bool]:
@@ -235,6 +259,7 @@ def main() -> int:
         "peak_gflop_per_s": peak,
         "peak_gflop_per_s_by_kernel": by_kernel,
         "fraction_of_peak": 1e3 * total["tflop"] / medeval_s / peak,
+        "ceiling": suite_ceiling(tasks, peak),
     }
     met = all(all(t["met"].values()) for t in tasks.values())
     where = profile_medeval(model, tokenizer)

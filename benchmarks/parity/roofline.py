@@ -37,18 +37,20 @@ def flops(model: Any, inputs: list[tuple[int, ...]]) -> float:
     pairs, 2 d FLOPs each), and the output head for the one scored position (d x vocab V).
     Padding is not counted: it is work the scorer should not do."""
     config = model.config
+    per_token = 2 * non_embedding_params(model)
+    head = 2 * config.hidden_size * config.vocab_size
+    return float(sum(per_token * len(row) + head for row in inputs)) + attention_flops(
+        model, inputs
+    )
+
+
+def attention_flops(model: Any, inputs: list[tuple[int, ...]]) -> float:
+    """The attention's share of `flops`: sum over inputs of 2 L d n^2."""
+    config = model.config
     d = config.num_attention_heads * getattr(
         config, "head_dim", config.hidden_size // config.num_attention_heads
     )
-    per_token = 2 * non_embedding_params(model)
-    return float(
-        sum(
-            per_token * len(row)
-            + 2 * config.num_hidden_layers * d * len(row) ** 2
-            + 2 * config.hidden_size * config.vocab_size
-            for row in inputs
-        )
-    )
+    return float(sum(2 * config.num_hidden_layers * d * len(row) ** 2 for row in inputs))
 
 
 def linear_shapes(model: Any) -> Counter[tuple[int, int]]:

@@ -11,13 +11,19 @@ from typing import Any
 DEFAULT = Path(__file__).resolve().parents[2] / "artifacts" / "bench" / "eval_parity.json"
 HEADER = (
     "| task | items | acc harness | acc medeval | same pick | Δ acc (points) | harness s "
-    "| medeval s | speedup | medeval GFLOP/s | peak GFLOP/s | of peak |\n"
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    "| medeval s | speedup | medeval GFLOP/s | peak GFLOP/s | of peak "
+    "| of peak, attention free / at peak |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 )
 
 
 def _mark(ok: bool) -> str:
     return "" if ok else " ✗"
+
+
+def _ceiling(c: dict[str, float]) -> str:
+    free, at_peak = c["fraction_if_attention_free"], c["fraction_if_attention_at_peak"]
+    return f"{100 * free:.0f}% / {100 * at_peak:.0f}%"
 
 
 def row(name: str, t: dict[str, Any]) -> str:
@@ -35,6 +41,7 @@ def row(name: str, t: dict[str, Any]) -> str:
         f"{t['medeval_gflop_per_s']:.0f}",
         f"{t['peak_gflop_per_s']:.0f}",
         f"{100 * t['fraction_of_peak']:.0f}%{_mark(met['fraction_of_peak'])}",
+        _ceiling(t["ceiling"]),
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -47,7 +54,8 @@ def table(result: dict[str, Any]) -> str:
         f"| {100 * total['medeval_average_acc']:.1f} (mean) | {100 * total['same_pick']:.1f}% "
         f"| | {total['harness_seconds']:.0f} | {total['medeval_seconds']:.0f} "
         f"| {total['speedup']:.2f}x | {total['medeval_gflop_per_s']:.0f} "
-        f"| {total['peak_gflop_per_s']:.0f} | {100 * total['fraction_of_peak']:.0f}% |"
+        f"| {total['peak_gflop_per_s']:.0f} | {100 * total['fraction_of_peak']:.0f}% "
+        f"| {_ceiling(total['ceiling'])} |"
     )
     return "\n".join(lines)
 
