@@ -27,9 +27,19 @@ def _free_attention(query: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Ten
 @contextmanager
 def attention_free() -> Iterator[None]:
     """While inside, `torch.nn.functional.scaled_dot_product_attention` (the kernel transformers'
-    "sdpa" attention calls) returns its query: the model still runs every product, norm and copy."""
-    with mock.patch.object(torch.nn.functional, "scaled_dot_product_attention", _free_attention):
+    "sdpa" attention calls) returns its query: the model still runs every product, norm and copy.
+    A model that never called it (another attention implementation) raises on leaving: its
+    timing would hold the real attention."""
+    with mock.patch.object(
+        torch.nn.functional, "scaled_dot_product_attention", side_effect=_free_attention
+    ) as kernel:
         yield
+    if kernel.call_count == 0:
+        raise RuntimeError(
+            "attention_free: the model never called torch.nn.functional."
+            "scaled_dot_product_attention, so its attention was not taken out; load it with "
+            'attn_implementation="sdpa"'
+        )
 
 
 def ceiling(

@@ -36,6 +36,15 @@ def test_attention_free_skips_only_the_attention_kernel_and_restores_it() -> Non
     assert len(calls) == 2 * len(model.model.layers)  # the rest of each block still runs
 
 
+def test_attention_free_refuses_a_model_whose_attention_it_cannot_take_out() -> None:
+    import torch
+
+    model = tiny_causal_lm("llama", attn_implementation="eager").eval()
+    refused = pytest.raises(RuntimeError, match='attn_implementation="sdpa"')
+    with refused, torch.no_grad(), attention_free():
+        model(torch.tensor([[1, 5, 9]]))
+
+
 def test_fractions_of_the_bound_without_and_with_the_attention_at_the_peak() -> None:
     got = fractions(work=200e9, free_seconds=1.0, attention_work=20e9, peak=100e9)
     assert got["fraction_if_attention_free"] == pytest.approx(2.0)
